@@ -1,0 +1,1 @@
+"""Client for the Dotloop public API v2, and a local simulator of it."""

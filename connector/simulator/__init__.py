@@ -1,0 +1,1 @@
+"""A local HTTP simulator of the Dotloop public API v2."""

@@ -1,0 +1,1 @@
+"""Replica of Dotloop data in Postgres and the reporting built on it."""

@@ -1,0 +1,166 @@
+"""Configuration read once from the environment into one typed object."""
+
+from __future__ import annotations
+
+import os
+import zoneinfo
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from connector.secrets import Secret
+
+from .errors import ConfigurationError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULT_API_URL = "https://api-gateway.dotloop.com/public/v2"
+DEFAULT_AUTH_URL = "https://auth.dotloop.com/oauth"
+
+
+@dataclass(frozen=True)
+class DotloopSettings:
+    """Where Dotloop is and how to authenticate; None credentials mean simulator."""
+
+    api_url: str = DEFAULT_API_URL
+    auth_url: str = DEFAULT_AUTH_URL
+    client_id: str | None = None
+    client_secret: Secret | None = None
+    refresh_token: Secret | None = None
+    requests_per_minute: int = 50
+    profile_ids: tuple[int, ...] = ()
+
+    @property
+    def configured(self) -> bool:
+        return self.client_id is not None
+
+
+@dataclass(frozen=True)
+class SupersetSettings:
+    """The Superset the bundle is imported into."""
+
+    url: str | None = None
+    username: str = "admin"
+    password: Secret | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the product reads from its environment."""
+
+    data_dir: Path = PROJECT_ROOT / ".data"
+    database_url: Secret | None = None
+    redis_url: Secret | None = None
+    raw_schema: str = "dotloop_raw"
+    reporting_schema: str = "reporting"
+    reporting_reader_role: str = "reporting_reader"
+    reporting_reader_password: Secret | None = None
+    timezone: str = "UTC"
+    nightly_hour: int = 3
+    dotloop: DotloopSettings = field(default_factory=DotloopSettings)
+    superset: SupersetSettings = field(default_factory=SupersetSettings)
+    project_root: Path = PROJECT_ROOT
+
+    @property
+    def datasets_dir(self) -> Path:
+        return self.project_root / "datasets"
+
+    @property
+    def dashboards_dir(self) -> Path:
+        return self.project_root / "dashboards_export"
+
+    @property
+    def superset_config_path(self) -> Path:
+        return self.project_root / "superset_config" / "superset_config.py"
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read the settings once; an incomplete configuration names what to set."""
+    env = os.environ if environ is None else environ
+    settings = Settings(
+        data_dir=Path(env.get("DOTLOOP_REPORTER_DATA_DIR", PROJECT_ROOT / ".data")),
+        database_url=_secret(env, "DATABASE_URL"),
+        redis_url=_secret(env, "REDIS_URL"),
+        raw_schema=env.get("DOTLOOP_RAW_SCHEMA", "dotloop_raw"),
+        reporting_schema=env.get("REPORTING_SCHEMA", "reporting"),
+        reporting_reader_role=env.get("REPORTING_READER_ROLE", "reporting_reader"),
+        reporting_reader_password=_secret(env, "REPORTING_READER_PASSWORD"),
+        timezone=env.get("DOTLOOP_REPORTER_TIMEZONE", "UTC"),
+        nightly_hour=_int(env, "DOTLOOP_SYNC_HOUR", 3),
+        dotloop=_dotloop_settings(env),
+        superset=SupersetSettings(
+            url=env.get("SUPERSET_URL") or None,
+            username=env.get("SUPERSET_USERNAME", "admin"),
+            password=_secret(env, "SUPERSET_PASSWORD"),
+        ),
+    )
+    _validate(settings)
+    return settings
+
+
+def _dotloop_settings(env: Mapping[str, str]) -> DotloopSettings:
+    credentials = {
+        name: env.get(name) or None
+        for name in (
+            "DOTLOOP_CLIENT_ID",
+            "DOTLOOP_CLIENT_SECRET",
+            "DOTLOOP_REFRESH_TOKEN",
+        )
+    }
+    given = [name for name, value in credentials.items() if value]
+    if given and len(given) != len(credentials):
+        missing = ", ".join(n for n, v in credentials.items() if not v)
+        raise ConfigurationError(
+            f"Dotloop credentials are incomplete: set {missing} as well "
+            "(or unset all DOTLOOP_CLIENT_* variables to use the simulator)"
+        )
+    profile_ids = env.get("DOTLOOP_PROFILE_IDS", "")
+    try:
+        profiles = tuple(int(p) for p in profile_ids.replace(" ", "").split(",") if p)
+    except ValueError:
+        raise ConfigurationError(
+            "DOTLOOP_PROFILE_IDS must be a comma-separated list of profile ids"
+        ) from None
+    return DotloopSettings(
+        api_url=env.get("DOTLOOP_API_URL", DEFAULT_API_URL).rstrip("/"),
+        auth_url=env.get("DOTLOOP_AUTH_URL", DEFAULT_AUTH_URL).rstrip("/"),
+        client_id=credentials["DOTLOOP_CLIENT_ID"],
+        client_secret=_secret(env, "DOTLOOP_CLIENT_SECRET"),
+        refresh_token=_secret(env, "DOTLOOP_REFRESH_TOKEN"),
+        requests_per_minute=_int(env, "DOTLOOP_REQUESTS_PER_MINUTE", 50),
+        profile_ids=profiles,
+    )
+
+
+def _validate(settings: Settings) -> None:
+    try:
+        zoneinfo.ZoneInfo(settings.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ConfigurationError(
+            f"DOTLOOP_REPORTER_TIMEZONE={settings.timezone!r} is not a known "
+            "time zone; use an IANA name such as America/Denver"
+        ) from None
+    if not 0 <= settings.nightly_hour <= 23:
+        raise ConfigurationError("DOTLOOP_SYNC_HOUR must be an hour from 0 to 23")
+    if settings.dotloop.requests_per_minute < 1:
+        raise ConfigurationError("DOTLOOP_REQUESTS_PER_MINUTE must be at least 1")
+    for name in (settings.raw_schema, settings.reporting_schema):
+        if not name.isidentifier() or name.lower() != name:
+            raise ConfigurationError(
+                f"schema name {name!r} must be a lower-case SQL identifier"
+            )
+
+
+def _secret(env: Mapping[str, str], name: str) -> Secret | None:
+    value = env.get(name)
+    return Secret(value) if value else None
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a whole number, not {raw!r}") from None
