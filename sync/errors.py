@@ -1,11 +1,12 @@
 """Errors of the sync package.
 
-    SyncError
-    ├── ConfigurationError   the environment is incomplete or contradictory
-    ├── StorageError         Postgres refused or lost a write
-    ├── ViewSpecError        a dataset spec is invalid
-    └── SupersetError        the Superset API refused a call
-        └── BundleError      a dashboard bundle is invalid
+SyncError
+├── ConfigurationError   the environment is incomplete or contradictory
+├── StorageError         Postgres refused or lost a write
+├── SyncInProgressError  another sync run holds the database's sync lock
+├── ViewSpecError        a dataset spec is invalid
+└── SupersetError        the Superset API refused a call
+    └── BundleError      a dashboard bundle is invalid
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ class ConfigurationError(SyncError):
 
 class StorageError(SyncError):
     """Postgres refused or lost a write."""
+
+
+class SyncInProgressError(SyncError):
+    """Another sync run is landing into the same raw schema right now."""
 
 
 class ViewSpecError(SyncError):

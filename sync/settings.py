@@ -163,4 +163,6 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     try:
         return int(raw)
     except ValueError:
-        raise ConfigurationError(f"{name} must be a whole number, not {raw!r}") from None
+        raise ConfigurationError(
+            f"{name} must be a whole number, not {raw!r}"
+        ) from None

@@ -1,0 +1,132 @@
+"""`dotloop-reporter simulator`: serve a generated brokerage or a fixture directory."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .config import SimulatorConfig
+from .data import SimulatedData
+from .errors import SimulatorError
+from .fixtures import load_fixtures
+from .generate import generate_brokerage
+from .server import Simulator
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_LOOPS = 2000
+DEFAULT_SEED = 1
+DEFAULT_PORT = 8765
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The simulator's options, added to a (sub)command parser."""
+    data = parser.add_argument_group("data (a generated brokerage unless --fixtures)")
+    data.add_argument(
+        "--loops", type=int, metavar="N", help=f"loops to generate ({DEFAULT_LOOPS})"
+    )
+    data.add_argument(
+        "--seed", type=int, metavar="S", help=f"generator seed ({DEFAULT_SEED})"
+    )
+    data.add_argument(
+        "--fixtures", type=Path, metavar="DIR", help="directory of captured responses"
+    )
+    net = parser.add_argument_group("server")
+    net.add_argument("--host", default="127.0.0.1", help="address (%(default)s)")
+    net.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help="0 for any free (%(default)s)"
+    )
+    net.add_argument(
+        "--rate-limit-per-minute",
+        type=int,
+        metavar="N",
+        default=100,
+        help="requests per user and window (%(default)s)",
+    )
+    net.add_argument(
+        "--window-seconds",
+        type=float,
+        metavar="SECONDS",
+        default=60.0,
+        help="length of the rate limit window (%(default)s)",
+    )
+    auth = parser.add_argument_group("OAuth")
+    auth.add_argument("--client-id", default="sim-client", help="(%(default)s)")
+    auth.add_argument("--client-secret", default="sim-secret", help="(%(default)s)")
+    auth.add_argument("--refresh-token", default="sim-refresh", help="(%(default)s)")
+    auth.add_argument(
+        "--token-ttl",
+        type=float,
+        metavar="SECONDS",
+        default=43200.0,
+        help="access token lifetime in seconds (%(default)s)",
+    )
+
+
+def build_simulator(args: argparse.Namespace) -> Simulator:
+    """The simulator the options describe; raises SimulatorError or ValueError."""
+    return Simulator(_data(args), config_from(args))
+
+
+def config_from(args: argparse.Namespace) -> SimulatorConfig:
+    """The SimulatorConfig of parsed options."""
+    return SimulatorConfig(
+        host=args.host,
+        port=args.port,
+        rate_limit_per_minute=args.rate_limit_per_minute,
+        window_seconds=args.window_seconds,
+        client_id=args.client_id,
+        client_secret=args.client_secret,
+        refresh_token=args.refresh_token,
+        token_ttl_seconds=args.token_ttl,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve until interrupted; 2 when the options contradict each other."""
+    try:
+        simulator = build_simulator(args)
+    except (SimulatorError, ValueError) as exc:
+        print(f"simulator: {exc}", file=sys.stderr)
+        return 2
+    try:
+        simulator.serve_forever(ready=_announce)
+    except KeyboardInterrupt:
+        logger.info("simulator stopped")
+    except OSError as exc:
+        print(
+            f"simulator: cannot listen on {args.host}:{args.port}: {exc}",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m connector.simulator`, for use without the product's CLI."""
+    parser = argparse.ArgumentParser(prog="dotloop-simulator", description=__doc__)
+    add_arguments(parser)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
+    return run(parser.parse_args(argv))
+
+
+def _data(args: argparse.Namespace) -> SimulatedData:
+    if args.fixtures is not None:
+        if args.loops is not None or args.seed is not None:
+            raise SimulatorError("give either --fixtures or --loops/--seed, not both")
+        return load_fixtures(args.fixtures)
+    loops = DEFAULT_LOOPS if args.loops is None else args.loops
+    return generate_brokerage(loops, DEFAULT_SEED if args.seed is None else args.seed)
+
+
+def _announce(simulator: Simulator) -> None:
+    config = simulator.config
+    print(f"Dotloop API:   {simulator.base_url}")
+    print(f"Dotloop OAuth: {simulator.auth_url}  (client id {config.client_id})")
+    print(
+        f"Statistics:    {simulator.base_url.rsplit('/public', 1)[0]}/_simulator/stats"
+    )
+    print("Press Ctrl-C to stop.", flush=True)

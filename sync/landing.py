@@ -1,0 +1,368 @@
+"""Land loop list pages and profiles into the raw schema, one transaction a page.
+
+A page lands in one statement: the loop rows, their profile links and each new
+payload in the content-addressed history. Identical payloads rewrite nothing,
+so a nightly run over unchanged loops leaves no dead rows behind; `fetched_at`
+is when a loop's stored payloads last changed, `loop_profile.last_seen_at`
+when a listing last showed it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from psycopg import sql
+from psycopg.types.json import Jsonb
+
+from .db import Connection, storage_errors
+from .payloads import (
+    Document,
+    InvalidPayload,
+    LoopItem,
+    ParsedPage,
+    UnusablePayload,
+    parse_page,
+    parse_participants,
+    parse_profile,
+    raw_bytes,
+)
+
+logger = logging.getLogger(__name__)
+
+# Where a quarantined payload came from.
+SOURCE_LOOP_PAGE = "loop_page"
+SOURCE_LOOP_ITEM = "loop_item"
+SOURCE_PARTICIPANTS = "participants"
+SOURCE_PROFILE = "profile"
+
+QuarantineRow = tuple[int | None, int | None, int | None, str, str, bytes, datetime]
+
+
+@dataclass(frozen=True)
+class LandingResult:
+    """What landing one page did."""
+
+    loops: int
+    quarantined: int
+    new_payloads: int
+    max_updated: datetime | None
+
+
+@dataclass(frozen=True)
+class ProfileLandingResult:
+    """The profiles that landed and how many were quarantined."""
+
+    profiles: list[dict[str, Any]]
+    quarantined: int
+
+
+def stored_versions(
+    conn: Connection, schema: str, loop_ids: Sequence[int]
+) -> dict[int, tuple[str | None, str | None]]:
+    """(loop_updated, participants_for_updated) of the stored loops among ids."""
+    if not loop_ids:
+        return {}
+    with storage_errors("read stored loop versions"):
+        rows = conn.execute(
+            _statements(schema).versions, {"ids": list(loop_ids)}
+        ).fetchall()
+    return {row[0]: (row[1], row[2]) for row in rows}
+
+
+def land_page(
+    conn: Connection,
+    *,
+    schema: str,
+    run_id: int | None,
+    profile_id: int,
+    items: Sequence[Any] | ParsedPage,
+    participants_by_loop: Mapping[int, list[Any] | InvalidPayload],
+    now: datetime,
+) -> LandingResult:
+    """Validate and land one list page with its participants, all or nothing.
+
+    items are the page's raw items, or parse_page() of them when the caller
+    has already validated them. participants_by_loop holds the participant
+    arrays fetched for this page, or the InvalidPayload a fetch returned;
+    loops without an entry keep the participants stored earlier.
+    """
+    page = items if isinstance(items, ParsedPage) else parse_page(items)
+    loops, rejected = page.loops, page.rejected
+    participants, bad_participants = _split_participants(participants_by_loop)
+    quarantined: list[QuarantineRow] = [
+        (run_id, profile_id, r.loop_id, SOURCE_LOOP_ITEM, r.reason, r.raw, now)
+        for r in rejected
+    ]
+    quarantined += [
+        (run_id, profile_id, loop_id, SOURCE_PARTICIPANTS, bad.reason, bad.raw, now)
+        for loop_id, bad in bad_participants.items()
+    ]
+    statements = _statements(schema)
+    with storage_errors("land a loop page"), conn.transaction():
+        new_payloads = _land_loops(
+            conn, statements, loops, participants, profile_id, run_id, now
+        )
+        _insert_quarantine(conn, statements, quarantined)
+    _log_quarantined(quarantined)
+    return LandingResult(
+        loops=len(loops),
+        quarantined=len(quarantined),
+        new_payloads=new_payloads,
+        max_updated=max((loop.updated for loop in loops), default=None),
+    )
+
+
+def land_profiles(
+    conn: Connection,
+    *,
+    schema: str,
+    run_id: int | None,
+    profiles: Sequence[Any],
+    now: datetime,
+) -> ProfileLandingResult:
+    """Upsert the GET /profile items and their history; quarantine bad ones."""
+    landed: dict[int, tuple[dict[str, Any], Document]] = {}
+    quarantined: list[QuarantineRow] = []
+    for profile in profiles:
+        try:
+            profile_id, document = parse_profile(profile)
+        except UnusablePayload as exc:
+            raw = raw_bytes(profile)
+            quarantined.append((run_id, None, None, SOURCE_PROFILE, str(exc), raw, now))
+            continue
+        landed[profile_id] = (profile, document)
+    documents = [document for _, document in landed.values()]
+    with storage_errors("land profiles"), conn.transaction():
+        if landed:
+            conn.execute(
+                _statements(schema).land_profiles,
+                {
+                    "ids": list(landed),
+                    "hashes": [document.content_hash for document in documents],
+                    "payloads": [document.jsonb() for document in documents],
+                    "run_id": run_id,
+                    "now": now,
+                },
+            )
+        _insert_quarantine(conn, _statements(schema), quarantined)
+    _log_quarantined(quarantined)
+    return ProfileLandingResult(
+        profiles=[profile for profile, _ in landed.values()],
+        quarantined=len(quarantined),
+    )
+
+
+def quarantine(
+    conn: Connection,
+    *,
+    schema: str,
+    run_id: int | None,
+    profile_id: int | None,
+    loop_id: int | None,
+    source: str,
+    payload: InvalidPayload,
+    now: datetime,
+) -> None:
+    """Keep a payload that cannot be landed, with the reason, in one transaction."""
+    row = (run_id, profile_id, loop_id, source, payload.reason, payload.raw, now)
+    with storage_errors("quarantine a payload"), conn.transaction():
+        _insert_quarantine(conn, _statements(schema), [row])
+    _log_quarantined([row])
+
+
+def _split_participants(
+    participants_by_loop: Mapping[int, list[Any] | InvalidPayload],
+) -> tuple[dict[int, Document], dict[int, InvalidPayload]]:
+    valid: dict[int, Document] = {}
+    invalid: dict[int, InvalidPayload] = {}
+    for loop_id, value in participants_by_loop.items():
+        if isinstance(value, InvalidPayload):
+            invalid[loop_id] = value
+            continue
+        try:
+            valid[loop_id] = parse_participants(value)
+        except UnusablePayload as exc:
+            invalid[loop_id] = InvalidPayload(str(exc), raw_bytes(value))
+    return valid, invalid
+
+
+def _land_loops(
+    conn: Connection,
+    statements: _Statements,
+    loops: Sequence[LoopItem],
+    participants: Mapping[int, Document],
+    profile_id: int,
+    run_id: int | None,
+    now: datetime,
+) -> int:
+    if not loops:
+        return 0
+    people = [participants.get(loop.loop_id) for loop in loops]
+    cursor = conn.execute(
+        statements.land_loops,
+        {
+            "ids": [loop.loop_id for loop in loops],
+            "updated": [loop.updated_text for loop in loops],
+            "summaries": [loop.summary.jsonb() for loop in loops],
+            "summary_hashes": [loop.summary.content_hash for loop in loops],
+            "details": [_jsonb(loop.details) for loop in loops],
+            "details_hashes": [_hash(loop.details) for loop in loops],
+            "participants": [_jsonb(document) for document in people],
+            "participants_hashes": [_hash(document) for document in people],
+            "profile_id": profile_id,
+            "run_id": run_id,
+            "now": now,
+        },
+    )
+    return max(cursor.rowcount, 0)
+
+
+def _jsonb(document: Document | None) -> Jsonb | None:
+    return None if document is None else document.jsonb()
+
+
+def _hash(document: Document | None) -> bytes | None:
+    return None if document is None else document.content_hash
+
+
+def _insert_quarantine(
+    conn: Connection, statements: _Statements, rows: Sequence[QuarantineRow]
+) -> None:
+    if rows:
+        conn.cursor().executemany(statements.quarantine, rows)
+
+
+def _log_quarantined(rows: Sequence[QuarantineRow]) -> None:
+    for run_id, profile_id, loop_id, source, reason, _, _ in rows:
+        logger.warning(
+            "run %s quarantined %s (profile %s, loop %s): %s",
+            run_id,
+            source,
+            profile_id,
+            loop_id,
+            reason,
+        )
+
+
+@dataclass(frozen=True)
+class _Statements:
+    versions: sql.Composed
+    land_loops: sql.Composed
+    land_profiles: sql.Composed
+    quarantine: sql.Composed
+
+
+@lru_cache(maxsize=8)
+def _statements(schema: str) -> _Statements:
+    names = ("loop", "loop_profile", "payload_history", "profile", "quarantine")
+    tables = {name: sql.Identifier(schema, name) for name in names}
+    return _Statements(
+        versions=sql.SQL(_VERSIONS).format(**tables),
+        land_loops=sql.SQL(_LAND_LOOPS).format(**tables),
+        land_profiles=sql.SQL(_LAND_PROFILES).format(**tables),
+        quarantine=sql.SQL(_QUARANTINE).format(**tables),
+    )
+
+
+_VERSIONS = """
+SELECT loop_id, loop_updated, participants_for_updated
+FROM {loop} WHERE loop_id = ANY(%(ids)b::bigint[])
+"""
+
+# Arrays bound in binary keep a page to one round trip and each payload to one
+# jsonb parse. A missing details object or participant list keeps the stored
+# one. The foreign key on loop_profile is checked at the end of the statement,
+# after the sibling insert into loop.
+_LAND_LOOPS = """
+WITH page AS (
+    SELECT * FROM unnest(
+        %(ids)b::bigint[], %(updated)b::text[],
+        %(summaries)b::jsonb[], %(summary_hashes)b::bytea[],
+        %(details)b::jsonb[], %(details_hashes)b::bytea[],
+        %(participants)b::jsonb[], %(participants_hashes)b::bytea[]
+    ) AS listed (
+        loop_id, updated, summary, summary_hash, details, details_hash,
+        participants, participants_hash
+    )
+), loops AS (
+    INSERT INTO {loop} AS stored (
+        loop_id, summary, details, participants, loop_updated,
+        participants_for_updated, first_seen_at, fetched_at
+    )
+    SELECT
+        loop_id, summary, details, participants, updated,
+        CASE WHEN participants IS NOT NULL THEN updated END,
+        %(now)b, %(now)b
+    FROM page
+    ON CONFLICT (loop_id) DO UPDATE SET
+        summary = excluded.summary,
+        details = coalesce(excluded.details, stored.details),
+        participants = coalesce(excluded.participants, stored.participants),
+        participants_for_updated = coalesce(
+            excluded.participants_for_updated, stored.participants_for_updated
+        ),
+        loop_updated = excluded.loop_updated,
+        fetched_at = excluded.fetched_at,
+        removed_at = NULL
+    WHERE stored.summary IS DISTINCT FROM excluded.summary
+        OR stored.loop_updated IS DISTINCT FROM excluded.loop_updated
+        OR stored.removed_at IS NOT NULL
+        OR (
+            excluded.details IS NOT NULL
+            AND excluded.details IS DISTINCT FROM stored.details
+        )
+        OR (
+            excluded.participants IS NOT NULL
+            AND (excluded.participants, excluded.participants_for_updated)
+            IS DISTINCT FROM (stored.participants, stored.participants_for_updated)
+        )
+), links AS (
+    INSERT INTO {loop_profile} (loop_id, profile_id, first_seen_at, last_seen_at)
+    SELECT loop_id, %(profile_id)b, %(now)b, %(now)b FROM page
+    ON CONFLICT (loop_id, profile_id) DO UPDATE SET
+        last_seen_at = excluded.last_seen_at
+)
+INSERT INTO {payload_history} (
+    kind, entity_id, content_hash, payload, first_seen_at, run_id
+)
+SELECT payload.kind, page.loop_id, payload.content_hash, payload.document,
+    %(now)b, %(run_id)b::bigint
+FROM page CROSS JOIN LATERAL (
+    VALUES
+        ('summary', page.summary_hash, page.summary),
+        ('details', page.details_hash, page.details),
+        ('participants', page.participants_hash, page.participants)
+) AS payload (kind, content_hash, document)
+WHERE payload.document IS NOT NULL
+ON CONFLICT DO NOTHING
+"""
+
+_LAND_PROFILES = """
+WITH listed AS (
+    SELECT * FROM unnest(
+        %(ids)b::bigint[], %(hashes)b::bytea[], %(payloads)b::jsonb[]
+    ) AS listed (profile_id, content_hash, payload)
+), profiles AS (
+    INSERT INTO {profile} (profile_id, payload, fetched_at)
+    SELECT profile_id, payload, %(now)b FROM listed
+    ON CONFLICT (profile_id) DO UPDATE SET
+        payload = excluded.payload, fetched_at = excluded.fetched_at
+)
+INSERT INTO {payload_history} (
+    kind, entity_id, content_hash, payload, first_seen_at, run_id
+)
+SELECT 'profile', profile_id, content_hash, payload, %(now)b, %(run_id)b::bigint
+FROM listed
+ON CONFLICT DO NOTHING
+"""
+
+_QUARANTINE = """
+INSERT INTO {quarantine} (
+    run_id, profile_id, loop_id, source, reason, raw, received_at
+) VALUES (%s, %s, %s, %s, %s, %s, %s)
+"""

@@ -1,0 +1,211 @@
+"""Validation of Dotloop payloads and their canonical, hashable JSON form."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from psycopg.types.json import Jsonb
+
+# A NUL escape that is not itself escaped: jsonb cannot hold U+0000.
+_NUL_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
+
+
+class UnusablePayload(ValueError):
+    """A payload that cannot be landed; the message is the quarantine reason."""
+
+
+@dataclass(frozen=True)
+class InvalidPayload:
+    """A response that could not be used: why, and its bytes as received."""
+
+    reason: str
+    raw: bytes
+
+
+@dataclass(frozen=True)
+class Document:
+    """A JSON value in canonical text, and the hash that identifies it."""
+
+    text: str
+    content_hash: bytes
+
+    @classmethod
+    def of(cls, value: Any) -> Document:
+        """Serialise canonically; raise UnusablePayload if Postgres cannot hold it."""
+        text = canonical_json(value)
+        try:
+            encoded = text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise UnusablePayload("contains an unpaired UTF-16 surrogate") from None
+        if "\\u0000" in text and _NUL_ESCAPE.search(text):
+            raise UnusablePayload("contains a NUL character, which jsonb cannot hold")
+        return cls(text, hashlib.sha256(encoded).digest())
+
+    def jsonb(self) -> Jsonb:
+        """Bind the already serialised text as jsonb without dumping it again."""
+        return Jsonb(self.text, dumps=_as_is)
+
+
+@dataclass(frozen=True)
+class LoopItem:
+    """A list item that passed validation, split into what the raw tables hold."""
+
+    loop_id: int
+    updated_text: str
+    updated: datetime
+    summary: Document
+    details: Document | None
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A list item that failed validation, traced to its loop when possible."""
+
+    reason: str
+    raw: bytes
+    loop_id: int | None
+
+
+def canonical_json(value: Any) -> str:
+    """The JSON text hashed for history: sorted keys, compact separators.
+
+    >>> canonical_json({"b": 1, "a": [1, "é"]})
+    '{"a":[1,"é"],"b":1}'
+    """
+    try:
+        return json.dumps(
+            value,
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
+            allow_nan=False,
+        )
+    except (TypeError, ValueError) as exc:
+        raise UnusablePayload(f"not representable as JSON: {exc}") from None
+
+
+def raw_bytes(value: Any) -> bytes:
+    """A JSON value as bytes for quarantine, whatever it holds.
+
+    >>> raw_bytes({"id": float("nan")})
+    b'{"id": NaN}'
+    """
+    return json.dumps(value, default=repr).encode("utf-8", "backslashreplace")
+
+
+def parse_updated(value: Any) -> datetime:
+    """An ISO 8601 "updated" value as an aware UTC datetime; naive means UTC.
+
+    >>> parse_updated("2024-03-05T17:04:11Z").isoformat()
+    '2024-03-05T17:04:11+00:00'
+    >>> parse_updated("2024-03-05T10:04:11-07:00").isoformat()
+    '2024-03-05T17:04:11+00:00'
+    """
+    if not isinstance(value, str):
+        raise UnusablePayload(f'"updated" is {type(value).__name__}, not a string')
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise UnusablePayload(f'"updated" is not ISO 8601: {value[:40]!r}') from None
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def parse_id(value: Any, key: str = "id") -> int:
+    """An integer id, also when the API sends it as a string of digits.
+
+    >>> parse_id("42"), parse_id(42)
+    (42, 42)
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return int(value)
+    raise UnusablePayload(f'"{key}" is not an integer: {str(value)[:40]!r}')
+
+
+def parse_item(item: Any) -> LoopItem:
+    """Validate one loop list item; raise UnusablePayload saying why it is not."""
+    if not isinstance(item, dict):
+        raise UnusablePayload(f"loop item is {type(item).__name__}, not an object")
+    loop_id = parse_id(item.get("id"))
+    updated = parse_updated(item.get("updated"))
+    details = item.get("details")
+    if details is not None:
+        _check_details(details)
+    summary = {key: value for key, value in item.items() if key != "details"}
+    return LoopItem(
+        loop_id=loop_id,
+        updated_text=item["updated"],
+        updated=updated,
+        summary=Document.of(summary),
+        details=None if details is None else Document.of(details),
+    )
+
+
+@dataclass(frozen=True)
+class ParsedPage:
+    """A list page split into valid loops (one per id) and rejected items."""
+
+    loops: list[LoopItem]
+    rejected: list[Rejection]
+
+
+def parse_page(items: Iterable[Any]) -> ParsedPage:
+    """Validate a page's items; the last of each id wins, page order is kept."""
+    valid: dict[int, LoopItem] = {}
+    rejected: list[Rejection] = []
+    for item in items:
+        try:
+            parsed = parse_item(item)
+        except UnusablePayload as exc:
+            rejected.append(Rejection(str(exc), raw_bytes(item), _loose_id(item)))
+            continue
+        valid.pop(parsed.loop_id, None)
+        valid[parsed.loop_id] = parsed
+    return ParsedPage(list(valid.values()), rejected)
+
+
+def parse_participants(value: Any) -> Document:
+    """Validate a participant array; raise UnusablePayload saying why not."""
+    if not isinstance(value, list):
+        raise UnusablePayload(f"participants are {type(value).__name__}, not a list")
+    if not all(isinstance(participant, dict) for participant in value):
+        raise UnusablePayload("a participant is not an object")
+    return Document.of(value)
+
+
+def parse_profile(profile: Any) -> tuple[int, Document]:
+    """A GET /profile item's id and document; raise UnusablePayload if unusable."""
+    if not isinstance(profile, dict):
+        raise UnusablePayload(f"profile is {type(profile).__name__}, not an object")
+    return parse_id(profile.get("id")), Document.of(profile)
+
+
+def _as_is(text: Any) -> str:
+    return str(text)
+
+
+def _loose_id(item: Any) -> int | None:
+    # Best effort, so a quarantined item can still be traced to its loop.
+    if not isinstance(item, dict):
+        return None
+    try:
+        return parse_id(item.get("id"))
+    except UnusablePayload:
+        return None
+
+
+def _check_details(details: Any) -> None:
+    if not isinstance(details, dict):
+        raise UnusablePayload(f'"details" is {type(details).__name__}, not an object')
+    for section, fields in details.items():
+        if not isinstance(fields, dict):
+            raise UnusablePayload(f"details section {section[:40]!r} is not an object")

@@ -1,0 +1,159 @@
+"""Huey tasks: a queued sync and a nightly one, on Redis or on SQLite.
+
+Huey registers tasks on an instance, and the instance depends on the settings
+(which queue, which database), which the entry point reads once. So nothing
+here reads the environment at import time: `create_app(settings)` builds the
+Huey instance and registers the tasks on it as closures over those settings.
+The process that enqueues and the worker each build the app from their own
+settings; Huey matches a queued task by its name (`sync.tasks.sync_all`), so
+both sides agree. The work itself is the plain function `sync_all(settings,
+trigger)`, which tests and the foreground command call directly.
+"""
+
+from __future__ import annotations
+
+import logging
+import zoneinfo
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from huey import Huey, RedisHuey, SqliteHuey
+
+from connector import DotloopClient, RefreshTokenSource, RequestBudget
+
+from .engine import SyncRunResult, run_sync
+from .errors import ConfigurationError, SyncInProgressError
+from .settings import Settings
+
+logger = logging.getLogger(__name__)
+
+QUEUE_NAME = "dotloop-reporter"
+
+
+@dataclass(frozen=True)
+class TaskApp:
+    """A Huey instance with the sync tasks registered on it."""
+
+    huey: Huey
+    # Huey's task wrappers: call to enqueue, .call_local() to run in-process.
+    sync_all: Any
+    nightly_sync: Any
+
+
+def build_client(settings: Settings) -> DotloopClient:
+    """A Dotloop client from the settings' credentials, URLs and request budget."""
+    dotloop = settings.dotloop
+    if (
+        dotloop.client_id is None
+        or dotloop.client_secret is None
+        or dotloop.refresh_token is None
+    ):
+        raise ConfigurationError(
+            "Dotloop is not connected: set DOTLOOP_CLIENT_ID, "
+            "DOTLOOP_CLIENT_SECRET and DOTLOOP_REFRESH_TOKEN (and DOTLOOP_API_URL "
+            "and DOTLOOP_AUTH_URL to use a simulator)"
+        )
+    tokens = RefreshTokenSource(
+        dotloop.auth_url,
+        dotloop.client_id,
+        dotloop.client_secret,
+        dotloop.refresh_token,
+    )
+    # TODO: the budget is per process; DESIGN section 8 wants one budget per
+    # token shared by every worker through Redis.
+    budget = RequestBudget(dotloop.requests_per_minute)
+    return DotloopClient(dotloop.api_url, tokens, budget)
+
+
+def sync_all(settings: Settings, trigger: str = "queue") -> SyncRunResult | None:
+    """Sync every profile once; None when another run already holds the lock."""
+    with build_client(settings) as client:
+        try:
+            result = run_sync(settings, client, trigger=trigger)
+        except SyncInProgressError as exc:
+            logger.warning("%s sync skipped: %s", trigger, exc)
+            return None
+    logger.info(
+        "%s sync run %d done: %d loops seen, %d changed, %d requests",
+        trigger,
+        result.run_id,
+        result.counts.loops_seen,
+        result.counts.loops_changed,
+        result.counts.requests,
+    )
+    return result
+
+
+def is_nightly(moment: datetime, *, hour: int, timezone: str) -> bool:
+    """Whether moment falls in the first minute of `hour` o'clock local time.
+
+    A naive moment is UTC, as Huey passes it. On the night clocks spring
+    forward past that hour the run starts at the first minute after the gap;
+    on the night they fall back through it, at its first occurrence only.
+    """
+    zone = zoneinfo.ZoneInfo(timezone)
+    instant = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+    instant = instant.astimezone(UTC).replace(second=0, microsecond=0)
+    local_day = instant.astimezone(zone).date()
+    # fold=0 maps a skipped wall time to the instant just after the gap and an
+    # ambiguous one to its first occurrence.
+    wall = datetime(local_day.year, local_day.month, local_day.day, hour, tzinfo=zone)
+    return instant == wall.astimezone(UTC)
+
+
+def nightly_schedule(settings: Settings) -> Callable[[datetime], bool]:
+    """Huey's validate function for the nightly run at settings.nightly_hour."""
+
+    def validate(moment: datetime) -> bool:
+        return is_nightly(
+            moment, hour=settings.nightly_hour, timezone=settings.timezone
+        )
+
+    return validate
+
+
+def create_huey(settings: Settings) -> Huey:
+    """RedisHuey when REDIS_URL is set, else SqliteHuey in the data directory."""
+    if settings.redis_url is not None:
+        return RedisHuey(QUEUE_NAME, url=settings.redis_url.reveal())
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return SqliteHuey(QUEUE_NAME, filename=str(settings.data_dir / "huey.db"))
+
+
+def create_app(settings: Settings) -> TaskApp:
+    """Build the Huey instance and register the sync tasks bound to settings."""
+    huey = create_huey(settings)
+
+    def queued_sync(trigger: str = "queue") -> SyncRunResult | None:
+        return sync_all(settings, trigger)
+
+    def nightly_sync() -> None:
+        # Nobody waits for a scheduled run, so its result is not kept.
+        sync_all(settings, "nightly")
+
+    # Registered by call rather than as decorators: Huey is untyped.
+    return TaskApp(
+        huey=huey,
+        sync_all=huey.task(name="sync_all")(queued_sync),
+        nightly_sync=huey.periodic_task(
+            nightly_schedule(settings), name="nightly_sync"
+        )(nightly_sync),
+    )
+
+
+def run_worker(settings: Settings, workers: int = 1) -> None:
+    """Run the Huey consumer with the nightly schedule until interrupted."""
+    app = create_app(settings)
+    logger.info(
+        "worker starting: %d worker(s), nightly sync at %02d:00 %s, queue on %s",
+        workers,
+        settings.nightly_hour,
+        settings.timezone,
+        "Redis" if settings.redis_url is not None else "SQLite",
+    )
+    consumer = app.huey.create_consumer(
+        workers=workers, worker_type="thread", periodic=True
+    )
+    consumer.run()
