@@ -166,3 +166,38 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigurationError(
             f"{name} must be a whole number, not {raw!r}"
         ) from None
+
+
+def to_environ(settings: Settings) -> dict[str, str]:
+    """The variables that make load_settings() in a child process read `settings`.
+
+    Secrets are revealed here because a child process needs them; the result
+    goes to a subprocess environment only, never to a log.
+    """
+    dotloop = settings.dotloop
+    values: dict[str, str | Secret | int | Path | None] = {
+        "DOTLOOP_REPORTER_DATA_DIR": settings.data_dir,
+        "DATABASE_URL": settings.database_url,
+        "REDIS_URL": settings.redis_url,
+        "DOTLOOP_RAW_SCHEMA": settings.raw_schema,
+        "REPORTING_SCHEMA": settings.reporting_schema,
+        "REPORTING_READER_ROLE": settings.reporting_reader_role,
+        "REPORTING_READER_PASSWORD": settings.reporting_reader_password,
+        "DOTLOOP_REPORTER_TIMEZONE": settings.timezone,
+        "DOTLOOP_SYNC_HOUR": settings.nightly_hour,
+        "DOTLOOP_API_URL": dotloop.api_url,
+        "DOTLOOP_AUTH_URL": dotloop.auth_url,
+        "DOTLOOP_CLIENT_ID": dotloop.client_id,
+        "DOTLOOP_CLIENT_SECRET": dotloop.client_secret,
+        "DOTLOOP_REFRESH_TOKEN": dotloop.refresh_token,
+        "DOTLOOP_REQUESTS_PER_MINUTE": dotloop.requests_per_minute,
+        "DOTLOOP_PROFILE_IDS": ",".join(map(str, dotloop.profile_ids)),
+        "SUPERSET_URL": settings.superset.url,
+        "SUPERSET_USERNAME": settings.superset.username,
+        "SUPERSET_PASSWORD": settings.superset.password,
+    }
+    return {
+        name: value.reveal() if isinstance(value, Secret) else str(value)
+        for name, value in values.items()
+        if value is not None and value != ""
+    }

@@ -143,17 +143,25 @@ def create_app(settings: Settings) -> TaskApp:
     )
 
 
-def run_worker(settings: Settings, workers: int = 1) -> None:
-    """Run the Huey consumer with the nightly schedule until interrupted."""
+def run_worker(settings: Settings, workers: int = 1, *, periodic: bool = True) -> None:
+    """Run the Huey consumer until interrupted.
+
+    Exactly one worker of a deployment should run the periodic schedule; the
+    others pass periodic=False and only take queued tasks.
+    """
     app = create_app(settings)
+    schedule = (
+        f"nightly sync at {settings.nightly_hour:02d}:00 {settings.timezone}"
+        if periodic
+        else "no periodic schedule"
+    )
     logger.info(
-        "worker starting: %d worker(s), nightly sync at %02d:00 %s, queue on %s",
+        "worker starting: %d worker(s), %s, queue on %s",
         workers,
-        settings.nightly_hour,
-        settings.timezone,
+        schedule,
         "Redis" if settings.redis_url is not None else "SQLite",
     )
     consumer = app.huey.create_consumer(
-        workers=workers, worker_type="thread", periodic=True
+        workers=workers, worker_type="thread", periodic=periodic
     )
     consumer.run()
