@@ -17,7 +17,7 @@ class SyncError(Exception):
 
 
 class ConfigurationError(SyncError):
-    """The configuration is incomplete or contradictory; the message says what to set."""
+    """The configuration is incomplete or contradictory; the message says why."""
 
 
 class StorageError(SyncError):

@@ -1,0 +1,191 @@
+"""The `dotloop-reporter` command line: one entry point for every job."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from connector.errors import DotloopError
+
+from .errors import SyncError
+from .logs import configure_logging
+from .settings import Settings, load_settings
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[Settings, argparse.Namespace], int]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the command line, read the settings once and run one command."""
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    configure_logging(args.log_level)
+    handler: Handler | None = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 2
+    try:
+        settings = load_settings()
+        return handler(settings, args)
+    except (SyncError, DotloopError) as exc:
+        # One clear line for the user; the traceback only when asked for.
+        logger.debug("command failed", exc_info=True)
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dotloop-reporter",
+        description="Dotloop replica, reporting views and Superset dashboards.",
+    )
+    parser.add_argument(
+        "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
+    )
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    demo = commands.add_parser(
+        "demo", help="run everything locally and serve the dashboards"
+    )
+    demo.add_argument("--loops", type=int, default=2000)
+    demo.add_argument("--superset-port", type=int, default=8088)
+    demo.add_argument(
+        "--exit-when-ready",
+        action="store_true",
+        help="stop everything once the dashboard is ready instead of serving",
+    )
+    demo.set_defaults(handler=_demo)
+
+    simulator = commands.add_parser(
+        "simulator", help="serve a local simulator of the Dotloop API"
+    )
+    from connector.simulator import cli as simulator_cli
+
+    simulator_cli.add_arguments(simulator)
+    simulator.set_defaults(handler=lambda _s, a: simulator_cli.run(a))
+
+    sync = commands.add_parser("sync", help="sync every profile once, in foreground")
+    sync.set_defaults(handler=_sync)
+
+    worker = commands.add_parser("worker", help="run the Huey consumer")
+    worker.add_argument("--workers", type=int, default=1)
+    worker.add_argument(
+        "--no-periodic",
+        dest="periodic",
+        action="store_false",
+        help="take queued tasks only; leave the nightly schedule to another worker",
+    )
+    worker.set_defaults(handler=_worker)
+
+    views = commands.add_parser("views", help="reporting views")
+    views_commands = views.add_subparsers(metavar="ACTION", required=True)
+    views_commands.add_parser("apply", help="create or update the views").set_defaults(
+        handler=_views_apply
+    )
+    views_commands.add_parser("sql", help="print the views' SQL").set_defaults(
+        handler=_views_sql
+    )
+
+    bundle = commands.add_parser("bundle", help="Superset dashboard bundle")
+    bundle_commands = bundle.add_subparsers(metavar="ACTION", required=True)
+    build = bundle_commands.add_parser("build", help="write the bundle zip")
+    build.add_argument("--output", type=Path, default=None)
+    build.set_defaults(handler=_bundle_build)
+    send = bundle_commands.add_parser("import", help="import the bundle to Superset")
+    send.add_argument("--bundle", type=Path, default=None, help="default: build one")
+    send.set_defaults(handler=_bundle_import)
+
+    status = commands.add_parser("status", help="recent sync runs and freshness")
+    status.set_defaults(handler=_status)
+
+    health = commands.add_parser(
+        "health", help="check that Postgres and Redis answer (read-only)"
+    )
+    health.set_defaults(handler=_health)
+    return parser
+
+
+def _demo(settings: Settings, args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    return run_demo(
+        settings,
+        loops=args.loops,
+        superset_port=args.superset_port,
+        serve=not args.exit_when_ready,
+    )
+
+
+def _sync(settings: Settings, args: argparse.Namespace) -> int:
+    from .embedded import with_database
+    from .foreground import sync_in_foreground
+
+    return sync_in_foreground(with_database(settings))
+
+
+def _worker(settings: Settings, args: argparse.Namespace) -> int:
+    from .embedded import with_database
+    from .tasks import run_worker
+
+    run_worker(with_database(settings), workers=args.workers, periodic=args.periodic)
+    return 0
+
+
+def _views_apply(settings: Settings, args: argparse.Namespace) -> int:
+    from . import db
+    from .embedded import with_database
+    from .views import apply_views
+
+    settings = with_database(settings)
+    with db.connect(settings) as conn:
+        db.apply_schema(conn, settings)
+        apply_views(conn, settings)
+    print(f"views applied in schema {settings.reporting_schema}")
+    return 0
+
+
+def _views_sql(settings: Settings, args: argparse.Namespace) -> int:
+    from .views import render_views_sql
+
+    print(render_views_sql(settings))
+    return 0
+
+
+def _bundle_build(settings: Settings, args: argparse.Namespace) -> int:
+    from .superset_setup import build_bundle_for
+
+    output = args.output or settings.data_dir / "dashboards.zip"
+    path = build_bundle_for(settings, output)
+    print(f"bundle written to {path}")
+    return 0
+
+
+def _bundle_import(settings: Settings, args: argparse.Namespace) -> int:
+    from .superset_setup import import_bundle_to
+
+    dashboard_url = import_bundle_to(settings, bundle=args.bundle)
+    print(f"bundle imported; dashboard: {dashboard_url}")
+    return 0
+
+
+def _status(settings: Settings, args: argparse.Namespace) -> int:
+    from .embedded import with_database
+    from .status import print_status
+
+    return print_status(with_database(settings))
+
+
+def _health(settings: Settings, args: argparse.Namespace) -> int:
+    from .health import print_health
+
+    return print_health(settings)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

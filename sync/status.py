@@ -1,0 +1,68 @@
+"""`dotloop-reporter status`: recent sync runs and how fresh each profile is."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from psycopg import sql
+from rich.console import Console
+from rich.table import Table
+
+from . import db
+from .settings import Settings
+
+_RUN_COLUMNS = (
+    "run_id",
+    "trigger",
+    "status",
+    "started_at",
+    "finished_at",
+    "loops_seen",
+    "loops_changed",
+    "quarantined",
+    "requests",
+    "throttled",
+)
+
+
+def print_status(settings: Settings, *, limit: int = 10) -> int:
+    """Print the last runs and per-profile freshness; 1 when the last run failed."""
+    with db.connect(settings) as conn:
+        db.apply_schema(conn, settings)
+        runs = _recent_runs(conn, settings, limit)
+        freshness = _freshness(conn, settings)
+    console = Console()
+    console.print(_table("Recent sync runs", _RUN_COLUMNS, runs))
+    console.print(
+        _table(
+            "Freshness by profile",
+            ("profile_id", "last_success_at", "watermark"),
+            freshness,
+        )
+    )
+    return 1 if runs and runs[0][2] == "failed" else 0
+
+
+def _recent_runs(conn: Any, settings: Settings, limit: int) -> list[tuple[Any, ...]]:
+    query = sql.SQL("SELECT {} FROM {}.sync_run ORDER BY run_id DESC LIMIT %s").format(
+        sql.SQL(", ").join(map(sql.Identifier, _RUN_COLUMNS)),
+        sql.Identifier(settings.raw_schema),
+    )
+    return list(conn.execute(query, (limit,)).fetchall())
+
+
+def _freshness(conn: Any, settings: Settings) -> list[tuple[Any, ...]]:
+    query = sql.SQL(
+        "SELECT profile_id, last_success_at, watermark "
+        "FROM {}.profile_sync_state ORDER BY profile_id"
+    ).format(sql.Identifier(settings.raw_schema))
+    return list(conn.execute(query).fetchall())
+
+
+def _table(title: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> Table:
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    return table

@@ -1,0 +1,29 @@
+"""The reporting model: dataset specs turned into typed, documented views.
+
+load_specs(directory) -> list[ViewSpec]        datasets/*.yaml, checked
+build_views(settings) -> list[ViewSql]         SQL of each view, in order
+render_views_sql(settings) -> str              the whole script, to print
+apply_views(conn, settings) -> None            create or update in Postgres
+"""
+
+from __future__ import annotations
+
+from .apply import apply_functions, apply_views, grant_statements, render_views_sql
+from .build import ViewColumn, ViewSql, build_views
+from .library import lib_schema
+from .spec import ColumnSpec, ViewSpec, load_spec, load_specs
+
+__all__ = [
+    "ColumnSpec",
+    "ViewColumn",
+    "ViewSpec",
+    "ViewSql",
+    "apply_functions",
+    "apply_views",
+    "build_views",
+    "grant_statements",
+    "lib_schema",
+    "load_spec",
+    "load_specs",
+    "render_views_sql",
+]

@@ -1,0 +1,394 @@
+"""Reporting views built from their specs as sqlglot expressions."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
+
+from ..settings import Settings
+from .expressions import Resolver, Schemas, parse_statement, render
+from .library import function_names, lib_schema
+from .spec import ColumnSpec, UnionPart, ViewSpec, load_specs
+
+logger = logging.getLogger(__name__)
+
+_RAW_TABLE = re.compile(r"CREATE TABLE IF NOT EXISTS \{raw\}\.(\w+)")
+_SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema.sql"
+
+# jsonb_build_object() takes at most 100 arguments; build in slices of pairs.
+_PAIRS_PER_OBJECT = 40
+
+
+@dataclass(frozen=True)
+class ViewColumn:
+    """A column of a built view, as analysts see it."""
+
+    name: str
+    type: str
+    description: str
+
+
+@dataclass(frozen=True)
+class ViewSql:
+    """One view's SQL: CREATE OR REPLACE VIEW, then its COMMENT statements."""
+
+    name: str
+    schema: str
+    description: str
+    spec_file: str
+    columns: tuple[ViewColumn, ...]
+    depends_on: tuple[str, ...]
+    create: str
+    comments: tuple[str, ...]
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+    @property
+    def statements(self) -> tuple[str, ...]:
+        """The statements to run, in order, without terminators."""
+        return (self.create, *self.comments)
+
+    @property
+    def sql(self) -> str:
+        """A script for the view, headed by where it comes from."""
+        header = (
+            f"-- {self.qualified_name}: generated from datasets/{self.spec_file}; "
+            "edit the spec, not this SQL."
+        )
+        body = "\n\n".join(f"{statement};" for statement in self.statements)
+        return f"{header}\n{body}\n"
+
+
+def schemas_of(settings: Settings) -> Schemas:
+    """The schema names the views are built against."""
+    return Schemas(
+        raw=settings.raw_schema,
+        reporting=settings.reporting_schema,
+        lib=lib_schema(settings),
+    )
+
+
+@functools.cache
+def raw_tables() -> frozenset[str]:
+    """Tables of the raw schema, as sync/schema.sql creates them."""
+    return frozenset(_RAW_TABLE.findall(_SCHEMA_FILE.read_text("utf-8")))
+
+
+def build_views(settings: Settings, datasets_dir: Path | None = None) -> list[ViewSql]:
+    """Every view of the specs, in an order that creates dependencies first."""
+    specs = load_specs(datasets_dir or settings.datasets_dir)
+    schemas = schemas_of(settings)
+    names = frozenset(spec.name for spec in specs)
+    views = [_ViewBuilder(spec, schemas, names).build() for spec in specs]
+    ordered = _dependency_order(views, {spec.name: spec for spec in specs})
+    logger.debug("built %d views: %s", len(ordered), ", ".join(v.name for v in ordered))
+    return ordered
+
+
+class _ViewBuilder:
+    """Builds one spec's SELECT, CREATE VIEW and COMMENT statements."""
+
+    def __init__(self, spec: ViewSpec, schemas: Schemas, views: frozenset[str]) -> None:
+        self.spec = spec
+        self.schemas = schemas
+        self.views = views
+        self.depends_on: set[str] = set()
+
+    def resolver(self) -> Resolver:
+        return Resolver(
+            self.spec,
+            self.schemas,
+            views=self.views,
+            raw_tables=raw_tables(),
+            lib_functions=function_names(),
+            dependencies=self.depends_on,
+        )
+
+    def build(self) -> ViewSql:
+        query = self.union() if self.spec.union else self.select()
+        table = exp.Table(
+            this=exp.to_identifier(self.spec.name),
+            db=exp.to_identifier(self.schemas.reporting),
+        )
+        create = exp.Create(this=table, kind="VIEW", replace=True, expression=query)
+        if self.spec.name in self.depends_on:
+            raise self.spec.error("source", "a view cannot read itself")
+        return ViewSql(
+            name=self.spec.name,
+            schema=self.schemas.reporting,
+            description=self.spec.description,
+            spec_file=self.spec.path.name,
+            columns=tuple(
+                ViewColumn(c.name, c.type, c.description) for c in self.spec.columns
+            ),
+            depends_on=tuple(sorted(self.depends_on)),
+            create=render(create),
+            comments=tuple(render(c) for c in self.comments(table)),
+        )
+
+    def select(self) -> exp.Select:
+        """SELECT of a single-source view: source, joins, computed columns."""
+        assert self.spec.query is not None
+        query = self.spec.query
+        resolver = self.resolver()
+        source = resolver.source(query.source, "source")
+        joins = [
+            resolver.join(text, f"joins[{index}]")
+            for index, text in enumerate(query.joins)
+        ]
+        for column in self.spec.columns:
+            if column.is_parsed_field:
+                raw = self.raw_value(column, source.alias_or_name)
+                resolver.raw_values[column.name] = raw
+        items, layers = self.columns(resolver)
+        select = exp.select(*items).from_(source)
+        for join in joins + layers:
+            select = select.join(join)
+        if query.where is not None:
+            select = select.where(resolver.expression(query.where, "where"))
+        return select
+
+    def columns(
+        self, resolver: Resolver
+    ) -> tuple[list[exp.Expression], list[exp.Join]]:
+        """The select list, and the LATERAL layers it reads.
+
+        A column that other columns (or the filter) use is computed once, in
+        a LATERAL subquery per dependency level, fenced by OFFSET 0 so that
+        Postgres does not paste its expression into every use.
+        """
+        references = _references(self.spec)
+        used = set().union(*references.values())
+        levels: dict[str, int] = {}
+        layers: dict[int, list[exp.Expression]] = {}
+        items = []
+        for column in self.spec.columns:
+            typed = exp.cast(self.derive(column, resolver), _data_type(column))
+            if column.name not in used:
+                items.append(exp.alias_(typed, column.name))
+                continue
+            level = max(
+                (levels.get(r, 0) + 1 for r in references[column.name]), default=0
+            )
+            levels[column.name] = level
+            layers.setdefault(level, []).append(exp.alias_(typed, column.name))
+            reference = exp.column(column.name, table=_layer(level))
+            resolver.columns[column.name] = reference
+            items.append(exp.alias_(reference.copy(), column.name))
+        laterals = [_lateral(layers[level], level) for level in sorted(layers)]
+        return items, laterals
+
+    def union(self) -> exp.Union:
+        """UNION ALL of the parts of a union view, each giving every column."""
+        selects = []
+        for part in self.spec.union:
+            resolver = self.resolver()
+            select = exp.select(
+                *(
+                    self.part_value(part, column, resolver)
+                    for column in self.spec.columns
+                )
+            ).from_(resolver.source(part.query.source, f"{part.key}.source"))
+            for index, text in enumerate(part.query.joins):
+                select = select.join(resolver.join(text, f"{part.key}.joins[{index}]"))
+            if part.query.where is not None:
+                condition = resolver.expression(part.query.where, f"{part.key}.where")
+                select = select.where(condition)
+            selects.append(select)
+        return exp.union(*selects, distinct=False)
+
+    def part_value(
+        self, part: UnionPart, column: ColumnSpec, resolver: Resolver
+    ) -> exp.Expression:
+        text = part.values.get(column.name)
+        key = f"{part.key}.values.{column.name}"
+        value = exp.Null() if text is None else resolver.expression(text, key)
+        aliased: exp.Expression = exp.alias_(
+            exp.cast(value, _data_type(column)), column.name
+        )
+        return aliased
+
+    def derive(self, column: ColumnSpec, resolver: Resolver) -> exp.Expression:
+        if column.sql is not None:
+            return resolver.expression(column.sql, f"{column.key}.sql")
+        if column.unparsed is not None:
+            return self.unparsed(column, resolver)
+        return self.lib_call(f"parse_{column.parse}", resolver.raw_values[column.name])
+
+    def raw_value(self, column: ColumnSpec, alias: str) -> exp.Expression:
+        """The string a detail or summary column reads, from the source row."""
+        path: tuple[str, ...]
+        if column.detail is not None:
+            document, path = "details", column.detail
+        else:
+            assert column.summary is not None
+            document, path = "summary", (column.summary,)
+        return exp.Anonymous(
+            this="jsonb_extract_path_text",
+            expressions=[
+                exp.column(document, table=alias),
+                *(exp.Literal.string(step) for step in path),
+            ],
+        )
+
+    def unparsed(self, column: ColumnSpec, resolver: Resolver) -> exp.Expression:
+        """A jsonb object of the fields whose value could not be read."""
+        pairs: list[exp.Expression] = []
+        for target in _unparsed_targets(self.spec, column):
+            parsed = resolver.columns.get(target.name)
+            if parsed is None:
+                raise self.spec.error(
+                    f"{column.key}.unparsed",
+                    f"must come after the columns it covers ({target.name})",
+                )
+            pairs += [
+                exp.Literal.string(target.name),
+                self.problem(target, parsed, resolver),
+            ]
+        size = 2 * _PAIRS_PER_OBJECT
+        merged: exp.Expression = exp.Anonymous(
+            this="jsonb_build_object", expressions=pairs[:size]
+        )
+        for start in range(size, len(pairs), size):
+            more = exp.Anonymous(
+                this="jsonb_build_object", expressions=pairs[start : start + size]
+            )
+            merged = exp.DPipe(this=merged, expression=more)
+        return exp.Anonymous(this="jsonb_strip_nulls", expressions=[merged])
+
+    def problem(
+        self, column: ColumnSpec, parsed: exp.Expression, resolver: Resolver
+    ) -> exp.Expression:
+        """{label, parse, value} when the column's value is unreadable, else NULL."""
+        label = " / ".join(column.detail) if column.detail else str(column.summary)
+        return self.lib_call(
+            "unreadable",
+            exp.Literal.string(label),
+            exp.Literal.string(column.parse),
+            resolver.raw_values[column.name],
+            exp.Not(this=exp.Is(this=parsed, expression=exp.Null())),
+        )
+
+    def lib_call(self, name: str, *arguments: exp.Expression) -> exp.Expression:
+        """name(arguments...) in the helper schema."""
+        call = exp.Anonymous(this=name, expressions=[a.copy() for a in arguments])
+        return exp.Dot(this=exp.to_identifier(self.schemas.lib), expression=call)
+
+    def comments(self, table: exp.Table) -> list[exp.Comment]:
+        comments = [
+            exp.Comment(
+                this=table.copy(),
+                kind="VIEW",
+                expression=exp.Literal.string(self.spec.description),
+            )
+        ]
+        for column in self.spec.columns:
+            target = exp.column(column.name, table=table.name, db=table.db)
+            comments.append(
+                exp.Comment(
+                    this=target,
+                    kind="COLUMN",
+                    expression=exp.Literal.string(column.description),
+                )
+            )
+        return comments
+
+
+def _data_type(column: ColumnSpec) -> exp.DataType:
+    return exp.DataType.build(column.type, dialect="postgres")
+
+
+def _layer(level: int) -> str:
+    return f"_c{level}"
+
+
+def _lateral(items: list[exp.Expression], level: int) -> exp.Join:
+    """CROSS JOIN LATERAL (SELECT ... OFFSET 0) AS _c<level>."""
+    select = exp.select(*items).offset(0)
+    lateral = exp.Lateral(
+        this=exp.Subquery(this=select),
+        alias=exp.TableAlias(this=exp.to_identifier(_layer(level))),
+    )
+    return exp.Join(this=lateral, kind="CROSS")
+
+
+def _references(spec: ViewSpec) -> dict[str, set[str]]:
+    """Names of this view's columns that each column's SQL (and the filter) uses.
+
+    The filter is listed under the empty name. SQL that does not parse uses
+    nothing here; resolving it reports the error.
+    """
+    names = {column.name for column in spec.columns}
+    texts = {column.name: column.sql for column in spec.columns}
+    texts[""] = spec.query.where if spec.query else None
+    references: dict[str, set[str]] = {}
+    for name, text in texts.items():
+        column_spec = spec.column(name)
+        references[name] = {
+            target.name for target in _unparsed_targets(spec, column_spec)
+        }
+        if text is None:
+            continue
+        try:
+            parsed = parse_statement(text)
+        except (SqlglotError, ValueError):
+            continue
+        for column in parsed.find_all(exp.Column):
+            inside_raw = any(
+                isinstance(a, exp.Anonymous) and a.name.lower() == "raw"
+                for a in _ancestors(column)
+            )
+            if not column.table and column.name in names and not inside_raw:
+                references[name].add(column.name)
+    return references
+
+
+def _unparsed_targets(spec: ViewSpec, column: ColumnSpec | None) -> list[ColumnSpec]:
+    """The typed detail and summary columns an `unparsed` column covers."""
+    if column is None or column.unparsed is None:
+        return []
+    return [
+        c
+        for c in spec.columns
+        if c.is_parsed_field
+        and c.parse != "text"
+        and (column.unparsed == ("all",) or c.name in column.unparsed)
+    ]
+
+
+def _ancestors(node: exp.Expression) -> list[exp.Expression]:
+    found = []
+    parent = node.parent
+    while parent is not None:
+        found.append(parent)
+        parent = parent.parent
+    return found
+
+
+def _dependency_order(
+    views: list[ViewSql], specs: dict[str, ViewSpec]
+) -> list[ViewSql]:
+    """Views sorted so each comes after those it reads; ties by name."""
+    pending = {view.name: view for view in views}
+    done: list[ViewSql] = []
+    while pending:
+        ready = sorted(
+            name
+            for name, view in pending.items()
+            if not set(view.depends_on) & set(pending)
+        )
+        if not ready:
+            cycle = ", ".join(sorted(pending))
+            spec = specs[min(pending)]
+            raise spec.error("source", f"views read each other in a cycle: {cycle}")
+        for name in ready:
+            done.append(pending.pop(name))
+    return done

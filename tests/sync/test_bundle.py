@@ -1,0 +1,318 @@
+"""The dashboard bundle built from dashboards_export/, checked without Superset."""
+
+from __future__ import annotations
+
+import doctest
+import json
+import shutil
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+import sync.bundle
+from connector.secrets import Secret
+from sync.bundle import (
+    BUNDLE_ROOT,
+    DATABASE_FILE,
+    PASSWORD_MASK,
+    build_bundle,
+    bundle_passwords,
+    read_bundle,
+    superset_database_uri,
+    validate_bundle,
+)
+from sync.errors import BundleError, ConfigurationError
+from sync.settings import PROJECT_ROOT, Settings
+
+DATABASE_URI = "postgresql://app:app-owner-secret@127.0.0.1:5432/dotloop"
+READER_PASSWORD = "reader-secret-do-not-ship"
+Docs = dict[str, dict[str, Any]]
+LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(reporting_reader_password=Secret(READER_PASSWORD))
+
+
+@pytest.fixture
+def bundle(settings: Settings, tmp_path: Path) -> Path:
+    return build_bundle(settings, tmp_path / "bundle.zip", database_uri=DATABASE_URI)
+
+
+@pytest.fixture
+def docs(bundle: Path) -> Docs:
+    files = read_bundle(bundle)
+    return {name: yaml.load(body, Loader=LOADER) for name, body in files.items()}
+
+
+def of_kind(docs: Docs, kind: str) -> Docs:
+    return {name: doc for name, doc in docs.items() if name.startswith(f"{kind}/")}
+
+
+def test_build_is_byte_for_byte_reproducible(
+    settings: Settings, tmp_path: Path
+) -> None:
+    first = build_bundle(settings, tmp_path / "a.zip", database_uri=DATABASE_URI)
+    second = build_bundle(settings, tmp_path / "b.zip", database_uri=DATABASE_URI)
+
+    assert first.read_bytes() == second.read_bytes()
+
+
+def test_bundle_has_one_root_folder_with_metadata(bundle: Path, docs: Docs) -> None:
+    with zipfile.ZipFile(bundle) as archive:
+        roots = {name.split("/", 1)[0] for name in archive.namelist()}
+
+    assert roots == {BUNDLE_ROOT}
+    assert docs["metadata.yaml"]["version"] == "1.0.0"
+    assert docs["metadata.yaml"]["type"] == "assets"
+    for kind in ("databases", "datasets", "charts", "dashboards"):
+        assert of_kind(docs, kind), kind
+
+
+def test_output_directory_receives_the_named_zip(
+    settings: Settings, tmp_path: Path
+) -> None:
+    path = build_bundle(settings, tmp_path, database_uri=DATABASE_URI)
+
+    assert path == tmp_path / f"{BUNDLE_ROOT}.zip"
+    assert zipfile.is_zipfile(path)
+
+
+def test_every_uuid_reference_resolves(docs: Docs) -> None:
+    databases = {d["uuid"] for d in of_kind(docs, "databases").values()}
+    datasets = {d["uuid"] for d in of_kind(docs, "datasets").values()}
+    charts = {d["uuid"] for d in of_kind(docs, "charts").values()}
+    placed = {
+        item["meta"]["uuid"]
+        for dashboard in of_kind(docs, "dashboards").values()
+        for item in dashboard["position"].values()
+        if isinstance(item, dict) and item.get("type") == "CHART"
+    }
+
+    assert {d["database_uuid"] for d in of_kind(docs, "datasets").values()} <= databases
+    assert {c["dataset_uuid"] for c in of_kind(docs, "charts").values()} <= datasets
+    assert placed == charts
+
+
+@pytest.mark.parametrize(
+    ("chart", "table"),
+    [
+        ("GCI this year", "loop_sides"),
+        ("GCI by month", "loop_sides"),
+        ("GCI this year by agent", "agent_credits"),
+    ],
+)
+def test_company_totals_come_from_loops_and_agents_from_credits(
+    docs: Docs, chart: str, table: str
+) -> None:
+    tables = {d["uuid"]: d["table_name"] for d in of_kind(docs, "datasets").values()}
+    by_name = {c["slice_name"]: c for c in of_kind(docs, "charts").values()}
+
+    assert tables[by_name[chart]["dataset_uuid"]] == table
+
+
+def test_query_context_parses_and_matches_the_chart_dataset(docs: Docs) -> None:
+    datasets = {d["uuid"]: d for d in of_kind(docs, "datasets").values()}
+    owners: dict[str, str] = {}
+    for name, chart in of_kind(docs, "charts").items():
+        context = json.loads(chart["query_context"])
+        source = context["datasource"]
+        dataset = datasets[chart["dataset_uuid"]]
+        metrics = {m["metric_name"] for m in dataset["metrics"]}
+
+        assert f"{source['id']}__{source['type']}" == chart["params"]["datasource"]
+        assert (
+            owners.setdefault(chart["params"]["datasource"], dataset["uuid"])
+            == (dataset["uuid"])
+        ), name
+        assert context["form_data"]["viz_type"] == chart["viz_type"], name
+        for query in context["queries"]:
+            assert set(query["metrics"]) <= metrics, name
+
+
+def test_this_year_means_closed_in_the_current_calendar_year(docs: Docs) -> None:
+    for name, chart in of_kind(docs, "charts").items():
+        where = [
+            f["sqlExpression"]
+            for f in chart["params"]["adhoc_filters"]
+            if f["expressionType"] == "SQL"
+        ]
+
+        assert len(where) == 1, name
+        assert where[0].startswith("is_closed AND closing_date >= "), name
+        assert "date_trunc('year', current_date)" in where[0], name
+
+
+def test_database_connects_as_the_reader_with_a_masked_password(
+    docs: Docs, bundle: Path
+) -> None:
+    database = docs[DATABASE_FILE]
+
+    assert database["sqlalchemy_uri"] == (
+        f"postgresql+psycopg2://reporting_reader:{PASSWORD_MASK}@127.0.0.1:5432/dotloop"
+    )
+    assert database["expose_in_sqllab"] is True
+    assert database["allow_dml"] is False
+    assert "password" not in database
+
+
+def test_no_password_is_in_the_zip(bundle: Path, settings: Settings) -> None:
+    content = bundle.read_bytes()
+
+    assert b"app-owner-secret" not in content
+    assert READER_PASSWORD.encode() not in content
+    assert bundle_passwords(settings) == {DATABASE_FILE: READER_PASSWORD}
+
+
+def test_passwords_need_the_reader_password() -> None:
+    with pytest.raises(ConfigurationError, match="REPORTING_READER_PASSWORD"):
+        bundle_passwords(Settings())
+
+
+def test_build_needs_a_database_address(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="DATABASE_URL"):
+        build_bundle(Settings(), tmp_path)
+
+
+def test_reporting_schema_setting_reaches_the_datasets(tmp_path: Path) -> None:
+    settings = Settings(reporting_schema="brokerage_reports")
+
+    path = build_bundle(settings, tmp_path, database_uri=DATABASE_URI)
+
+    for name, body in read_bundle(path).items():
+        if name.startswith("datasets/"):
+            assert yaml.safe_load(body)["schema"] == "brokerage_reports"
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "postgres://u:p@db.internal:6543/r?sslmode=require",
+            "postgresql+psycopg2://reader:XXXXXXXXXX@db.internal:6543/r"
+            "?sslmode=require",
+        ),
+        (
+            "postgresql+psycopg://u@[::1]/r",
+            "postgresql+psycopg2://reader:XXXXXXXXXX@[::1]/r",
+        ),
+        (
+            "postgresql://postgres:@/r?host=/run/pg",
+            "postgresql+psycopg2://reader:XXXXXXXXXX@/r?host=/run/pg",
+        ),
+    ],
+)
+def test_superset_database_uri(url: str, expected: str) -> None:
+    assert superset_database_uri(url, "reader") == expected
+
+
+def test_superset_database_uri_refuses_other_databases() -> None:
+    with pytest.raises(ConfigurationError, match="PostgreSQL"):
+        superset_database_uri("mysql://u:p@h/db", "reader")
+
+
+def test_doctests() -> None:
+    failures, attempted = doctest.testmod(sync.bundle)
+
+    assert attempted > 0
+    assert failures == 0
+
+
+def _set(path: str, value: Any) -> Callable[[Docs], None]:
+    name, *keys = path.split(":")
+
+    def change(docs: Docs) -> None:
+        target: Any = docs[name]
+        for key in keys[:-1]:
+            target = target[int(key)] if isinstance(target, list) else target[key]
+        target[keys[-1]] = value
+
+    return change
+
+
+def _stale_query_context(docs: Docs) -> None:
+    chart = docs["charts/GCI_this_year.yaml"]
+    chart["params"]["metric"] = "volume"
+
+
+MUTATIONS = [
+    pytest.param(_set("metadata.yaml:version", "2.0.0"), "version", id="version"),
+    pytest.param(
+        _set(f"{DATABASE_FILE}:sqlalchemy_uri", "postgresql://r:plain@h/db"),
+        "holds a password",
+        id="plain-password",
+    ),
+    pytest.param(
+        _set("datasets/Dotloop_Reporting/loop_sides.yaml:database_uuid", "0" * 32),
+        "database_uuid",
+        id="dangling-database",
+    ),
+    pytest.param(
+        _set("charts/GCI_by_month.yaml:dataset_uuid", "1" * 32),
+        "dataset_uuid",
+        id="dangling-dataset",
+    ),
+    pytest.param(
+        _set(
+            "dashboards/Brokerage_GCI.yaml:position:CHART-gci-this-year:meta:uuid",
+            "2" * 32,
+        ),
+        "uuid",
+        id="dangling-chart",
+    ),
+    pytest.param(
+        _set("charts/GCI_by_month.yaml:uuid", "7aff33b7-1283-42cd-9b4d-b55a8af24689"),
+        "also used",
+        id="duplicate-uuid",
+    ),
+    pytest.param(
+        _set("charts/GCI_by_month.yaml:query_context", "{not json"),
+        "not JSON",
+        id="query-context-not-json",
+    ),
+    pytest.param(_stale_query_context, "other params", id="stale-query-context"),
+    pytest.param(
+        _set("charts/GCI_by_month.yaml:params:datasource", "2__table"),
+        "datasource",
+        id="wrong-datasource",
+    ),
+    pytest.param(
+        _set("datasets/Dotloop_Reporting/loop_sides.yaml:metrics", []),
+        "metric 'gci'",
+        id="unknown-metric",
+    ),
+]
+
+
+@pytest.mark.parametrize(("mutate", "message"), MUTATIONS)
+def test_validate_names_what_is_wrong(
+    docs: Docs, mutate: Callable[[Docs], None], message: str
+) -> None:
+    mutate(docs)
+    files = {name: yaml.safe_dump(doc).encode() for name, doc in docs.items()}
+
+    with pytest.raises(BundleError, match=message):
+        validate_bundle(files)
+
+
+def test_valid_bundle_passes_validation(docs: Docs) -> None:
+    files = {name: yaml.safe_dump(doc).encode() for name, doc in docs.items()}
+
+    validate_bundle(files)
+
+
+def test_unknown_placeholder_is_refused(settings: Settings, tmp_path: Path) -> None:
+    source = tmp_path / "source"
+    shutil.copytree(PROJECT_ROOT / "dashboards_export", source)
+    extra = source / "charts" / "Extra.yaml"
+    extra.write_text("slice_name: __NO_SUCH_VALUE__\n", encoding="utf-8")
+    settings = Settings(project_root=tmp_path, reporting_reader_password=Secret("x"))
+    (tmp_path / "dashboards_export").symlink_to(source)
+
+    with pytest.raises(BundleError, match="__NO_SUCH_VALUE__"):
+        build_bundle(settings, tmp_path / "out.zip", database_uri=DATABASE_URI)
