@@ -1,6 +1,6 @@
 """Client for the Dotloop public API v2, and a local simulator of it."""
 
-from .auth import RefreshTokenSource
+from .auth import RefreshTokenSource, TokenGrant, TokenSource
 from .client import ClientStats, DotloopClient
 from .errors import (
     AuthenticationError,
@@ -12,12 +12,13 @@ from .errors import (
     ServerError,
     TransportError,
 )
-from .pacing import RequestBudget
+from .pacing import Budget, RequestBudget, SharedRequestBudget, build_budget
 from .paging import LoopPage, build_filter
 from .secrets import Secret, redact
 
 __all__ = [
     "AuthenticationError",
+    "Budget",
     "ClientError",
     "ClientStats",
     "DotloopClient",
@@ -30,7 +31,11 @@ __all__ = [
     "RequestBudget",
     "Secret",
     "ServerError",
+    "SharedRequestBudget",
+    "TokenGrant",
+    "TokenSource",
     "TransportError",
+    "build_budget",
     "build_filter",
     "redact",
 ]

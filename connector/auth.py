@@ -8,7 +8,8 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 import httpx
 
@@ -29,6 +30,50 @@ _REMEDY = {
     "invalid_grant": "the refresh token is no longer valid: reconnect Dotloop",
     "invalid_client": "check the Dotloop client id and client secret",
 }
+
+
+class TokenSource(Protocol):
+    """What the client needs of a token source."""
+
+    def access_token(self) -> Secret:
+        """A current access token."""
+
+    def invalidate(self, token: Secret) -> None:
+        """Forget `token` after Dotloop refused it."""
+
+
+@dataclass(frozen=True)
+class TokenGrant:
+    """What the token endpoint issued; refresh_token is None when it sent none."""
+
+    access_token: Secret
+    refresh_token: Secret | None
+    expires_in: float
+    scope: str | None
+
+
+def request_refresh(
+    http: httpx.Client,
+    token_url: str,
+    client_id: str,
+    client_secret: Secret,
+    refresh_token: Secret,
+) -> TokenGrant:
+    """Exchange a refresh token for a new access token (one POST, no retries).
+
+    Raises AuthenticationError (with `oauth_error`) when Dotloop refuses,
+    TransportError, ServerError, ClientError or InvalidResponseError otherwise.
+    """
+    response = _post_refresh(http, token_url, client_id, client_secret, refresh_token)
+    grant = _grant(response)
+    issued = grant.get("refresh_token")
+    scope = grant.get("scope")
+    return TokenGrant(
+        access_token=Secret(grant["access_token"]),
+        refresh_token=Secret(issued) if isinstance(issued, str) and issued else None,
+        expires_in=_lifetime(grant),
+        scope=scope if isinstance(scope, str) else None,
+    )
 
 
 class RefreshTokenSource:
@@ -96,57 +141,74 @@ class RefreshTokenSource:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    # TODO: single-flight holds within one process only. Dotloop revokes the
-    # previous access token on refresh, so workers in several processes must
-    # share the token through storage (on_rotate is the hook for the refresh
-    # token; the access token has none yet).
+    # Single-flight within this process only: workers in several processes
+    # share their token through sync.token_source.StoredTokenSource.
     def _refresh(self) -> None:
-        response = self._post_refresh()
-        grant = _grant(response)
-        lifetime = _lifetime(grant)
-        # A short-lived token must not be renewed on every call.
-        margin = min(self._refresh_margin, lifetime / 2)
-        self._access_token = Secret(grant["access_token"])
-        self._renew_at = self._clock() + lifetime - margin
-        logger.info("refreshed the Dotloop access token; valid for %.0f s", lifetime)
-        self._keep_refresh_token(grant.get("refresh_token"))
-
-    def _post_refresh(self) -> httpx.Response:
-        started = time.monotonic()
-        try:
-            response = self._http.post(
-                self.token_url,
-                data={
-                    "grant_type": "refresh_token",
-                    "refresh_token": self._refresh_token.reveal(),
-                },
-                auth=(self._client_id, self._client_secret.reveal()),
-                headers={"Accept": "application/json"},
-            )
-        except httpx.TransportError as exc:
-            raise TransportError(
-                f"could not reach the Dotloop token endpoint: {type(exc).__name__}",
-                url=self.token_url,
-            ) from exc
-        logger.debug(
-            "POST %s -> %d in %.0f ms",
+        grant = request_refresh(
+            self._http,
             self.token_url,
-            response.status_code,
-            (time.monotonic() - started) * 1000,
+            self._client_id,
+            self._client_secret,
+            self._refresh_token,
         )
-        _raise_for_status(response, self.token_url)
-        return response
+        # A short-lived token must not be renewed on every call.
+        margin = renewal_margin(grant.expires_in, self._refresh_margin)
+        self._access_token = grant.access_token
+        self._renew_at = self._clock() + grant.expires_in - margin
+        logger.info(
+            "refreshed the Dotloop access token; valid for %.0f s", grant.expires_in
+        )
+        self._keep_refresh_token(grant.refresh_token)
 
-    def _keep_refresh_token(self, issued: object) -> None:
-        if not isinstance(issued, str) or not issued:
-            return
-        rotated = Secret(issued)
-        if rotated == self._refresh_token:
+    def _keep_refresh_token(self, rotated: Secret | None) -> None:
+        if rotated is None or rotated == self._refresh_token:
             return
         self._refresh_token = rotated
         logger.info("Dotloop issued a new refresh token")
         if self._on_rotate is not None:
             self._on_rotate(rotated)
+
+
+def renewal_margin(lifetime: float, preferred: float) -> float:
+    """How long before expiry to renew: `preferred`, at most half the lifetime.
+
+    >>> renewal_margin(43200, 300), renewal_margin(60, 300)
+    (300, 30.0)
+    """
+    return min(preferred, lifetime / 2)
+
+
+def _post_refresh(
+    http: httpx.Client,
+    token_url: str,
+    client_id: str,
+    client_secret: Secret,
+    refresh_token: Secret,
+) -> httpx.Response:
+    started = time.monotonic()
+    try:
+        response = http.post(
+            token_url,
+            data={
+                "grant_type": "refresh_token",
+                "refresh_token": refresh_token.reveal(),
+            },
+            auth=(client_id, client_secret.reveal()),
+            headers={"Accept": "application/json"},
+        )
+    except httpx.TransportError as exc:
+        raise TransportError(
+            f"could not reach the Dotloop token endpoint: {type(exc).__name__}",
+            url=token_url,
+        ) from exc
+    logger.debug(
+        "POST %s -> %d in %.0f ms",
+        token_url,
+        response.status_code,
+        (time.monotonic() - started) * 1000,
+    )
+    _raise_for_status(response, token_url)
+    return response
 
 
 def _raise_for_status(response: httpx.Response, url: str) -> None:
@@ -163,6 +225,7 @@ def _raise_for_status(response: httpx.Response, url: str) -> None:
             f"{code or 'no error code'}): {remedy}",
             status_code=status,
             url=url,
+            oauth_error=code,
         )
     kind = ServerError if status >= 500 else ClientError
     raise kind(

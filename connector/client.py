@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from .auth import RefreshTokenSource
+from .auth import TokenSource
 from .errors import (
     AuthenticationError,
     ClientError,
@@ -26,7 +26,7 @@ from .errors import (
     ServerError,
     TransportError,
 )
-from .pacing import RequestBudget
+from .pacing import Budget
 from .paging import LoopPage, check_batch_size, loop_list_params
 from .secrets import Secret
 
@@ -56,8 +56,8 @@ class DotloopClient:
     def __init__(
         self,
         api_url: str,
-        tokens: RefreshTokenSource,
-        budget: RequestBudget,
+        tokens: TokenSource,
+        budget: Budget,
         timeout: float = 30.0,
         max_retries: int = 4,
         *,
@@ -118,13 +118,18 @@ class DotloopClient:
         sort: str = "updated:desc",
         filters: Mapping[str, str | Sequence[str]] | None = None,
         include_details: bool = True,
+        first_batch: int = 1,
     ) -> Iterator[LoopPage]:
-        """Every page of a profile's loops, up to the first short page.
+        """Every page of a profile's loops from `first_batch` to the first short page.
 
         `meta.total` is reported on each page but never trusted for stopping.
         """
         check_batch_size(batch_size)
-        return self._loop_pages(profile_id, batch_size, sort, filters, include_details)
+        if first_batch < 1:
+            raise ValueError("first_batch must be at least 1")
+        return self._loop_pages(
+            profile_id, batch_size, sort, filters, include_details, first_batch
+        )
 
     def loop(self, profile_id: int, loop_id: int) -> dict[str, Any]:
         """One loop's summary."""
@@ -147,9 +152,10 @@ class DotloopClient:
         sort: str,
         filters: Mapping[str, str | Sequence[str]] | None,
         include_details: bool,
+        first_batch: int,
     ) -> Iterator[LoopPage]:
         path = f"/profile/{int(profile_id)}/loop"
-        batch_number = 1
+        batch_number = first_batch
         while True:
             params = loop_list_params(
                 batch_number, batch_size, sort, filters, include_details

@@ -33,7 +33,22 @@ class TransportError(DotloopError):
 
 
 class AuthenticationError(DotloopError):
-    """Dotloop refused the credentials; the message says what to reconnect."""
+    """Dotloop refused the credentials; the message says what to reconnect.
+
+    `oauth_error` is the token endpoint's error code, such as "invalid_grant"
+    (the refresh token is dead) or "invalid_client", when it gave one.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        url: str | None = None,
+        oauth_error: str | None = None,
+    ) -> None:
+        super().__init__(message, status_code=status_code, url=url)
+        self.oauth_error = oauth_error
 
 
 class RateLimitedError(DotloopError):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -45,6 +46,11 @@ console = Console(stderr=True)
 
 def run_demo(settings: Settings, *, loops: int, superset_port: int, serve: bool) -> int:
     """Bring everything up, sync, import the dashboards; serve until Ctrl-C."""
+    # SIGTERM (a service manager, `kill`) stops as cleanly as Ctrl-C, so the
+    # worker, Superset and Postgres are stopped too; SIGINT is re-armed because
+    # a shell that starts us in the background ignores it.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     local = load_or_create(settings.data_dir / "secrets.json")
     settings = _with_local_reader_password(with_database(settings), local)
     with ExitStack() as stack:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from connector.secrets import Secret
 
@@ -16,6 +19,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULT_API_URL = "https://api-gateway.dotloop.com/public/v2"
 DEFAULT_AUTH_URL = "https://auth.dotloop.com/oauth"
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 @dataclass(frozen=True)
@@ -29,10 +33,17 @@ class DotloopSettings:
     refresh_token: Secret | None = None
     requests_per_minute: int = 50
     profile_ids: tuple[int, ...] = ()
+    # Fernet key(s) that encrypt stored tokens; the first encrypts.
+    token_key: Secret | None = None
 
     @property
     def configured(self) -> bool:
         return self.client_id is not None
+
+    @property
+    def is_local(self) -> bool:
+        """Whether the OAuth server is on this machine (the simulator)."""
+        return urlsplit(self.auth_url).hostname in LOOPBACK_HOSTS
 
 
 @dataclass(frozen=True)
@@ -52,11 +63,14 @@ class Settings:
     database_url: Secret | None = None
     redis_url: Secret | None = None
     raw_schema: str = "dotloop_raw"
+    private_schema: str = "dotloop_private"
     reporting_schema: str = "reporting"
     reporting_reader_role: str = "reporting_reader"
     reporting_reader_password: Secret | None = None
     timezone: str = "UTC"
     nightly_hour: int = 3
+    # Days stored payload history and quarantine are kept; None keeps them.
+    retention_days: int | None = None
     dotloop: DotloopSettings = field(default_factory=DotloopSettings)
     superset: SupersetSettings = field(default_factory=SupersetSettings)
     project_root: Path = PROJECT_ROOT
@@ -82,11 +96,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         database_url=_secret(env, "DATABASE_URL"),
         redis_url=_secret(env, "REDIS_URL"),
         raw_schema=env.get("DOTLOOP_RAW_SCHEMA", "dotloop_raw"),
+        private_schema=env.get("DOTLOOP_PRIVATE_SCHEMA", "dotloop_private"),
         reporting_schema=env.get("REPORTING_SCHEMA", "reporting"),
         reporting_reader_role=env.get("REPORTING_READER_ROLE", "reporting_reader"),
         reporting_reader_password=_secret(env, "REPORTING_READER_PASSWORD"),
         timezone=env.get("DOTLOOP_REPORTER_TIMEZONE", "UTC"),
         nightly_hour=_int(env, "DOTLOOP_SYNC_HOUR", 3),
+        retention_days=_optional_int(env, "DOTLOOP_RETENTION_DAYS"),
         dotloop=_dotloop_settings(env),
         superset=SupersetSettings(
             url=env.get("SUPERSET_URL") or None,
@@ -129,6 +145,7 @@ def _dotloop_settings(env: Mapping[str, str]) -> DotloopSettings:
         refresh_token=_secret(env, "DOTLOOP_REFRESH_TOKEN"),
         requests_per_minute=_int(env, "DOTLOOP_REQUESTS_PER_MINUTE", 50),
         profile_ids=profiles,
+        token_key=_secret(env, "DOTLOOP_TOKEN_KEY"),
     )
 
 
@@ -144,16 +161,53 @@ def _validate(settings: Settings) -> None:
         raise ConfigurationError("DOTLOOP_SYNC_HOUR must be an hour from 0 to 23")
     if settings.dotloop.requests_per_minute < 1:
         raise ConfigurationError("DOTLOOP_REQUESTS_PER_MINUTE must be at least 1")
-    for name in (settings.raw_schema, settings.reporting_schema):
+    if settings.retention_days is not None and settings.retention_days < 1:
+        raise ConfigurationError(
+            "DOTLOOP_RETENTION_DAYS must be at least 1 (or unset to keep history)"
+        )
+    schemas = (settings.raw_schema, settings.private_schema, settings.reporting_schema)
+    for name in schemas:
         if not name.isidentifier() or name.lower() != name:
             raise ConfigurationError(
                 f"schema name {name!r} must be a lower-case SQL identifier"
+            )
+    if len(set(schemas)) != len(schemas):
+        raise ConfigurationError(
+            "DOTLOOP_PRIVATE_SCHEMA, DOTLOOP_RAW_SCHEMA and REPORTING_SCHEMA must "
+            "name three different schemas"
+        )
+    _validate_token_key(settings.dotloop)
+
+
+def _validate_token_key(dotloop: DotloopSettings) -> None:
+    if dotloop.token_key is None:
+        if dotloop.configured and not dotloop.is_local:
+            raise ConfigurationError(
+                "DOTLOOP_TOKEN_KEY is not set: stored Dotloop tokens are encrypted "
+                'with it. Generate one with `python -c "from cryptography.fernet '
+                'import Fernet; print(Fernet.generate_key().decode())"` and keep '
+                "it in your secret store"
+            )
+        return
+    for key in dotloop.token_key.reveal().split(","):
+        try:
+            valid = len(base64.urlsafe_b64decode(key.strip().encode())) == 32
+        except (binascii.Error, ValueError):
+            valid = False
+        if not valid:
+            raise ConfigurationError(
+                "DOTLOOP_TOKEN_KEY must be a Fernet key (44 characters of url-safe "
+                "base64), or several separated by commas"
             )
 
 
 def _secret(env: Mapping[str, str], name: str) -> Secret | None:
     value = env.get(name)
     return Secret(value) if value else None
+
+
+def _optional_int(env: Mapping[str, str], name: str) -> int | None:
+    return None if not env.get(name) else _int(env, name, 0)
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -180,11 +234,13 @@ def to_environ(settings: Settings) -> dict[str, str]:
         "DATABASE_URL": settings.database_url,
         "REDIS_URL": settings.redis_url,
         "DOTLOOP_RAW_SCHEMA": settings.raw_schema,
+        "DOTLOOP_PRIVATE_SCHEMA": settings.private_schema,
         "REPORTING_SCHEMA": settings.reporting_schema,
         "REPORTING_READER_ROLE": settings.reporting_reader_role,
         "REPORTING_READER_PASSWORD": settings.reporting_reader_password,
         "DOTLOOP_REPORTER_TIMEZONE": settings.timezone,
         "DOTLOOP_SYNC_HOUR": settings.nightly_hour,
+        "DOTLOOP_RETENTION_DAYS": settings.retention_days,
         "DOTLOOP_API_URL": dotloop.api_url,
         "DOTLOOP_AUTH_URL": dotloop.auth_url,
         "DOTLOOP_CLIENT_ID": dotloop.client_id,
@@ -192,6 +248,7 @@ def to_environ(settings: Settings) -> dict[str, str]:
         "DOTLOOP_REFRESH_TOKEN": dotloop.refresh_token,
         "DOTLOOP_REQUESTS_PER_MINUTE": dotloop.requests_per_minute,
         "DOTLOOP_PROFILE_IDS": ",".join(map(str, dotloop.profile_ids)),
+        "DOTLOOP_TOKEN_KEY": dotloop.token_key,
         "SUPERSET_URL": settings.superset.url,
         "SUPERSET_USERNAME": settings.superset.username,
         "SUPERSET_PASSWORD": settings.superset.password,

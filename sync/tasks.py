@@ -21,11 +21,13 @@ from typing import Any
 
 from huey import Huey, RedisHuey, SqliteHuey
 
-from connector import DotloopClient, RefreshTokenSource, RequestBudget
+from connector import DotloopClient, RefreshTokenSource, TokenSource, build_budget
 
 from .engine import SyncRunResult, run_sync
 from .errors import ConfigurationError, SyncInProgressError
-from .settings import Settings
+from .settings import DotloopSettings, Settings
+from .token_source import StoredTokenSource
+from .token_store import fingerprint
 
 logger = logging.getLogger(__name__)
 
@@ -43,28 +45,51 @@ class TaskApp:
 
 
 def build_client(settings: Settings) -> DotloopClient:
-    """A Dotloop client from the settings' credentials, URLs and request budget."""
+    """A Dotloop client from the settings' credentials, URLs and request budget.
+
+    With a database, tokens are shared by every worker through its private
+    schema; with Redis, so is the request budget of the Dotloop user.
+    """
     dotloop = settings.dotloop
     if (
         dotloop.client_id is None
         or dotloop.client_secret is None
-        or dotloop.refresh_token is None
+        or (dotloop.refresh_token is None and settings.database_url is None)
     ):
         raise ConfigurationError(
             "Dotloop is not connected: set DOTLOOP_CLIENT_ID, "
             "DOTLOOP_CLIENT_SECRET and DOTLOOP_REFRESH_TOKEN (and DOTLOOP_API_URL "
             "and DOTLOOP_AUTH_URL to use a simulator)"
         )
-    tokens = RefreshTokenSource(
-        dotloop.auth_url,
-        dotloop.client_id,
-        dotloop.client_secret,
-        dotloop.refresh_token,
+    tokens: TokenSource
+    if settings.database_url is not None:
+        tokens = StoredTokenSource(settings)
+    else:
+        assert dotloop.refresh_token is not None
+        tokens = RefreshTokenSource(
+            dotloop.auth_url,
+            dotloop.client_id,
+            dotloop.client_secret,
+            dotloop.refresh_token,
+        )
+    budget = build_budget(
+        dotloop.requests_per_minute,
+        redis_url=settings.redis_url,
+        key=budget_key(dotloop),
     )
-    # TODO: the budget is per process; DESIGN section 8 wants one budget per
-    # token shared by every worker through Redis.
-    budget = RequestBudget(dotloop.requests_per_minute)
     return DotloopClient(dotloop.api_url, tokens, budget)
+
+
+def budget_key(dotloop: DotloopSettings) -> str:
+    """Whose rate limit it is: the client id and, when configured, the user's grant.
+
+    Dotloop limits each user, so workers syncing one brokerage share one budget
+    while another brokerage connected through the same client id has its own.
+    """
+    assert dotloop.client_id is not None
+    if dotloop.refresh_token is None:
+        return dotloop.client_id
+    return f"{dotloop.client_id}:{fingerprint(dotloop.refresh_token)[:16]}"
 
 
 def sync_all(settings: Settings, trigger: str = "queue") -> SyncRunResult | None:

@@ -3,17 +3,20 @@
 from .config import SimulatorConfig
 from .data import SimulatedData
 from .errors import FixtureError, RequestRejected, SimulatorError
+from .faults import FaultConfig, build_faults
 from .fixtures import load_fixtures
 from .generate import generate_brokerage
 from .server import Simulator
 
 __all__ = [
+    "FaultConfig",
     "FixtureError",
     "RequestRejected",
     "SimulatedData",
     "Simulator",
     "SimulatorConfig",
     "SimulatorError",
+    "build_faults",
     "generate_brokerage",
     "load_fixtures",
 ]

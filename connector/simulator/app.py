@@ -7,6 +7,7 @@ import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from .api import ApiResources
 from .config import SimulatorConfig
@@ -93,16 +94,29 @@ class SimulatorApp:
         """Answer one request and count it (the stats endpoint is not counted)."""
         path = request.path.rstrip("/") or "/"
         if path == STATS_PATH and request.method == "GET":
-            return json_response(200, self.stats.snapshot())
+            return json_response(200, self.snapshot())
         if path.startswith(API_PREFIX):
             endpoint, response = self._api(request, path.removeprefix(API_PREFIX))
         elif path.startswith(OAUTH_PREFIX):
             endpoint, response = self._oauth(request, path.removeprefix(OAUTH_PREFIX))
         else:
             endpoint, response = UNMATCHED, _no_route(request)
-        self.stats.record(endpoint, response.status)
+        self.stats.record(
+            endpoint, response.status, fault=response.fault, dropped=response.drop
+        )
         logger.debug("%s -> %d", endpoint, response.status)
         return response
+
+    def snapshot(self) -> dict[str, Any]:
+        """The counters, with the most requests any user sent in one window."""
+        return {
+            **self.stats.snapshot(),
+            "busiest_window": {
+                "requests": self.limiter.busiest_window,
+                "limit": self.limiter.limit,
+                "window_seconds": self.limiter.window_seconds,
+            },
+        }
 
     def _oauth(self, request: Request, path: str) -> tuple[str, Response]:
         route, params = _find(self._oauth_routes, request.method, path)
@@ -128,7 +142,8 @@ class SimulatorApp:
         else:
             call = ApiCall(request, endpoint, params, check.user)
             response = apply_faults(self.faults, call, lambda: _run(route, call))
-        response.headers.update(decision.headers())
+        # A fault's own rate headers (a 429 storm's) win over the limiter's.
+        response.headers = {**decision.headers(), **response.headers}
         return endpoint, response
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from .config import SimulatorConfig
 from .data import SimulatedData
 from .errors import SimulatorError
+from .faults import FaultConfig, build_faults
 from .fixtures import load_fixtures
 from .generate import generate_brokerage
 from .server import Simulator
@@ -29,7 +30,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--loops", type=int, metavar="N", help=f"loops to generate ({DEFAULT_LOOPS})"
     )
     data.add_argument(
-        "--seed", type=int, metavar="S", help=f"generator seed ({DEFAULT_SEED})"
+        "--seed",
+        type=int,
+        metavar="S",
+        help=f"seed of the generator and of the faults ({DEFAULT_SEED})",
     )
     data.add_argument(
         "--fixtures", type=Path, metavar="DIR", help="directory of captured responses"
@@ -64,11 +68,85 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=43200.0,
         help="access token lifetime in seconds (%(default)s)",
     )
+    _add_fault_arguments(parser)
+
+
+def _add_fault_arguments(parser: argparse.ArgumentParser) -> None:
+    faults = parser.add_argument_group(
+        "faults (rates are chances per API call, drawn from --seed)"
+    )
+    faults.add_argument(
+        "--fault-5xx-rate", type=float, default=0.0, metavar="P", help="a 5xx answer"
+    )
+    faults.add_argument(
+        "--fault-timeout-rate",
+        type=float,
+        default=0.0,
+        metavar="P",
+        help="hang past the client's timeout, then answer or drop the connection",
+    )
+    faults.add_argument(
+        "--fault-timeout-seconds",
+        type=float,
+        default=35.0,
+        metavar="SECONDS",
+        help="how long such a request hangs (%(default)s)",
+    )
+    faults.add_argument(
+        "--fault-429-burst",
+        type=float,
+        default=0.0,
+        metavar="P",
+        help="start a run of 429s for the user",
+    )
+    faults.add_argument(
+        "--fault-429-seconds",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="how long a run of 429s lasts (%(default)s)",
+    )
+    faults.add_argument(
+        "--fault-retry-after",
+        action="store_true",
+        help="send Retry-After with those 429s (only the reset header otherwise)",
+    )
+    faults.add_argument(
+        "--fault-non-json-rate",
+        type=float,
+        default=0.0,
+        metavar="P",
+        help="a 200 whose body is a maintenance page or cut short",
+    )
+    faults.add_argument(
+        "--shift-between-pages",
+        type=float,
+        default=0.0,
+        metavar="P",
+        help="on a page after the first, a loop still to come is updated",
+    )
 
 
 def build_simulator(args: argparse.Namespace) -> Simulator:
     """The simulator the options describe; raises SimulatorError or ValueError."""
-    return Simulator(_data(args), config_from(args))
+    data = _data(args)
+    faults = build_faults(fault_config_from(args), data)
+    return Simulator(data, config_from(args), faults=faults)
+
+
+def fault_config_from(args: argparse.Namespace) -> FaultConfig:
+    """The FaultConfig of parsed options; raises ValueError on a bad rate."""
+    return FaultConfig(
+        seed=DEFAULT_SEED if args.seed is None else args.seed,
+        server_error_rate=args.fault_5xx_rate,
+        timeout_rate=args.fault_timeout_rate,
+        timeout_seconds=args.fault_timeout_seconds,
+        storm_rate=args.fault_429_burst,
+        storm_seconds=args.fault_429_seconds,
+        storm_retry_after=args.fault_retry_after,
+        non_json_rate=args.fault_non_json_rate,
+        shift_rate=args.shift_between_pages,
+    )
 
 
 def config_from(args: argparse.Namespace) -> SimulatorConfig:
@@ -115,8 +193,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _data(args: argparse.Namespace) -> SimulatedData:
     if args.fixtures is not None:
-        if args.loops is not None or args.seed is not None:
-            raise SimulatorError("give either --fixtures or --loops/--seed, not both")
+        if args.loops is not None:
+            raise SimulatorError("give either --fixtures or --loops, not both")
         return load_fixtures(args.fixtures)
     loops = DEFAULT_LOOPS if args.loops is None else args.loops
     return generate_brokerage(loops, DEFAULT_SEED if args.seed is None else args.seed)
@@ -129,4 +207,7 @@ def _announce(simulator: Simulator) -> None:
     print(
         f"Statistics:    {simulator.base_url.rsplit('/public', 1)[0]}/_simulator/stats"
     )
+    if simulator.app.faults:
+        names = ", ".join(type(fault).__name__ for fault in simulator.app.faults)
+        print(f"Faults:        {names}")
     print("Press Ctrl-C to stop.", flush=True)

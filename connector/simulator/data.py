@@ -63,7 +63,11 @@ class LoopEntry(Protocol):
 
 
 class LoopListing:
-    """The loops one profile sees, in their stored order."""
+    """The loops one profile sees, in their stored order.
+
+    `version` grows whenever a loop is replaced, so cached selections of an
+    older version are never served again.
+    """
 
     def __init__(
         self,
@@ -75,6 +79,7 @@ class LoopListing:
         self.entries = entries
         self.raw = raw
         self.hide_total = hide_total
+        self.version = 0
         self._by_id: dict[int, LoopEntry] = {}
         for entry in entries:
             if entry.loop_id is not None:
@@ -83,6 +88,17 @@ class LoopListing:
     def find(self, loop_id: int) -> LoopEntry | None:
         """The loop with this id, if the profile sees it."""
         return self._by_id.get(loop_id)
+
+    def replace(self, entry: LoopEntry) -> bool:
+        """Put `entry` in place of the loop with its id; False when not listed."""
+        old = None if entry.loop_id is None else self.find(entry.loop_id)
+        if old is None or entry.loop_id is None:
+            return False
+        # Readers on other threads see the old tuple or the new one, never a mix.
+        self.entries = tuple(entry if e is old else e for e in self.entries)
+        self._by_id[entry.loop_id] = entry
+        self.version += 1
+        return True
 
     def __len__(self) -> int:
         return len(self.entries)

@@ -67,17 +67,28 @@ def parse_loop_query(params: Mapping[str, Sequence[str]]) -> LoopQuery:
 
 def select_page(listing: LoopListing, query: LoopQuery) -> tuple[list[LoopEntry], int]:
     """The loops of one batch and the number of loops the filter matched."""
-    matched = _select(listing, query.sort_key, query.descending, query.filters)
+    matched = sorted_selection(listing, query)
     start = (query.batch_number - 1) * query.batch_size
     return list(matched[start : start + query.batch_size]), len(matched)
 
 
+def sorted_selection(listing: LoopListing, query: LoopQuery) -> tuple[LoopEntry, ...]:
+    """Every loop the query's filter matches, in its sort order."""
+    return _select(
+        listing, listing.version, query.sort_key, query.descending, query.filters
+    )
+
+
 @functools.lru_cache(maxsize=32)
 def _select(
-    listing: LoopListing, sort_key: str, descending: bool, filters: LoopFilter
+    listing: LoopListing,
+    version: int,
+    sort_key: str,
+    descending: bool,
+    filters: LoopFilter,
 ) -> tuple[LoopEntry, ...]:
-    # Paging through a large listing asks the same question once per batch, and
-    # listings never change while served, so the sorted selection is cached.
+    # Paging through a large listing asks the same question once per batch, so
+    # the sorted selection is cached per version of the listing.
     key = SORT_KEYS[sort_key]
     matched = [entry for entry in listing.entries if filters.accepts(entry)]
     keyed = [entry for entry in matched if key(entry) is not None]

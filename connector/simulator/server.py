@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -63,7 +64,7 @@ class Simulator:
 
     def stats(self) -> dict[str, Any]:
         """What GET /_simulator/stats answers."""
-        return self.app.stats.snapshot()
+        return self.app.snapshot()
 
     def start(self) -> Simulator:
         """Listen and serve on a background thread."""
@@ -134,6 +135,15 @@ class _Server(ThreadingHTTPServer):
         super().__init__(address, _Handler)
         self.app = app
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A caller that gave up on a slow answer has closed its socket; the
+        # write that follows fails, which is expected, not worth a traceback.
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError):
+            logger.debug("a caller closed its connection before the answer")
+            return
+        logger.error("the simulator failed to answer a request", exc_info=error)
+
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -162,6 +172,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _answer(self) -> None:
         response = self.server.app.handle(self._request())
+        if response.drop:
+            self.close_connection = True
+            return
         self.send_response(response.status)
         self.send_header("Content-Type", response.content_type)
         self.send_header("Content-Length", str(len(response.body)))

@@ -6,21 +6,37 @@ import threading
 from collections import Counter
 from typing import Any
 
+DROPPED = "dropped"
+
 
 class SimulatorStats:
-    """Requests by endpoint template, responses by status, 429s and refreshes."""
+    """Requests by endpoint template, outcomes, faults by kind, and refreshes.
+
+    An outcome is the status sent, or "dropped" for a connection closed
+    without an answer.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._endpoints: Counter[str] = Counter()
-        self._statuses: Counter[int] = Counter()
+        self._outcomes: Counter[int | str] = Counter()
+        self._faults: Counter[str] = Counter()
         self._refreshes = 0
 
-    def record(self, endpoint: str, status: int) -> None:
-        """Count one answered request."""
+    def record(
+        self,
+        endpoint: str,
+        status: int,
+        *,
+        fault: str | None = None,
+        dropped: bool = False,
+    ) -> None:
+        """Count one request by its endpoint, outcome and injected fault."""
         with self._lock:
             self._endpoints[endpoint] += 1
-            self._statuses[status] += 1
+            self._outcomes[DROPPED if dropped else status] += 1
+            if fault is not None:
+                self._faults[fault] += 1
 
     def count_refresh(self) -> None:
         """Count one access token issued for a refresh token."""
@@ -34,9 +50,12 @@ class SimulatorStats:
                 "total_requests": sum(self._endpoints.values()),
                 "requests_by_endpoint": dict(sorted(self._endpoints.items())),
                 "responses_by_status": {
-                    str(status): count
-                    for status, count in sorted(self._statuses.items())
+                    str(outcome): count
+                    for outcome, count in sorted(
+                        self._outcomes.items(), key=lambda item: str(item[0])
+                    )
                 },
-                "rate_limited": self._statuses[429],
+                "rate_limited": self._outcomes[429],
+                "faults_injected": dict(sorted(self._faults.items())),
                 "token_refreshes": self._refreshes,
             }

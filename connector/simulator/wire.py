@@ -42,12 +42,18 @@ class Request:
 
 @dataclass
 class Response:
-    """What to send back: status, body bytes and extra headers."""
+    """What to send back: status, body bytes and extra headers.
+
+    `fault` names the injected fault that shaped the answer, for the stats;
+    `drop` closes the connection without sending anything.
+    """
 
     status: int
     body: bytes
     content_type: str = JSON_TYPE
     headers: dict[str, str] = field(default_factory=dict)
+    fault: str | None = None
+    drop: bool = False
 
 
 def json_response(status: int, value: Any, **headers: str) -> Response:

@@ -15,6 +15,7 @@ from connector import (
     RefreshTokenSource,
     RequestBudget,
     Secret,
+    auth,
     build_filter,
     errors,
     paging,
@@ -211,7 +212,7 @@ def test_build_filter_refuses_what_the_syntax_cannot_carry(
         build_filter(filters)
 
 
-@pytest.mark.parametrize("module", [paging, errors])
+@pytest.mark.parametrize("module", [paging, errors, auth])
 def test_the_examples_in_docstrings_hold(module: object) -> None:
     result = doctest.testmod(module)  # type: ignore[arg-type]
 

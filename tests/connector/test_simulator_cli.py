@@ -96,11 +96,13 @@ def test_fixtures_are_served(tmp_path: Path) -> None:
     "argv",
     [
         ("--fixtures=.", "--loops=10"),
-        ("--fixtures=.", "--seed=2"),
         ("--fixtures=/nonexistent/dir",),
         ("--rate-limit-per-minute=0",),
         ("--window-seconds=0",),
         ("--loops=-1",),
+        ("--fault-5xx-rate=1.5",),
+        ("--shift-between-pages=-0.1",),
+        ("--fault-timeout-seconds=0",),
     ],
 )
 def test_contradictory_options_fail_at_start(

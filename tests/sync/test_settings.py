@@ -7,11 +7,14 @@ import pytest
 from sync.errors import ConfigurationError
 from sync.settings import load_settings, to_environ
 
+TOKEN_KEY = "m0Vb3Lh8n5cQ0S0wR2q1n2mWb0qU3aV9c6GSh0kYl4Y="
 CONNECTED = {
     "DOTLOOP_CLIENT_ID": "client",
     "DOTLOOP_CLIENT_SECRET": "s3cret-value",
     "DOTLOOP_REFRESH_TOKEN": "refresh-value",
+    "DOTLOOP_TOKEN_KEY": TOKEN_KEY,
 }
+WITHOUT_KEY = {k: v for k, v in CONNECTED.items() if k != "DOTLOOP_TOKEN_KEY"}
 
 
 def test_nothing_configured_means_embedded_defaults() -> None:
@@ -27,7 +30,10 @@ def test_nothing_configured_means_embedded_defaults() -> None:
 @pytest.mark.parametrize(
     ("environ", "names_in_message"),
     [
-        ({"DOTLOOP_CLIENT_ID": "x"}, ["DOTLOOP_CLIENT_SECRET", "DOTLOOP_REFRESH_TOKEN"]),
+        (
+            {"DOTLOOP_CLIENT_ID": "x"},
+            ["DOTLOOP_CLIENT_SECRET", "DOTLOOP_REFRESH_TOKEN"],
+        ),
         ({"DOTLOOP_REFRESH_TOKEN": "x"}, ["DOTLOOP_CLIENT_ID"]),
         ({"DOTLOOP_REQUESTS_PER_MINUTE": "fast"}, ["DOTLOOP_REQUESTS_PER_MINUTE"]),
         ({"DOTLOOP_REQUESTS_PER_MINUTE": "0"}, ["DOTLOOP_REQUESTS_PER_MINUTE"]),
@@ -35,6 +41,13 @@ def test_nothing_configured_means_embedded_defaults() -> None:
         ({"DOTLOOP_REPORTER_TIMEZONE": "Mars/Olympus"}, ["DOTLOOP_REPORTER_TIMEZONE"]),
         ({"DOTLOOP_PROFILE_IDS": "12,abc"}, ["DOTLOOP_PROFILE_IDS"]),
         ({"REPORTING_SCHEMA": "Reporting; drop"}, ["Reporting; drop"]),
+        ({"DOTLOOP_PRIVATE_SCHEMA": "reporting"}, ["DOTLOOP_PRIVATE_SCHEMA"]),
+        (WITHOUT_KEY, ["DOTLOOP_TOKEN_KEY", "Fernet.generate_key"]),
+        ({**CONNECTED, "DOTLOOP_TOKEN_KEY": "short"}, ["DOTLOOP_TOKEN_KEY"]),
+        (
+            {**CONNECTED, "DOTLOOP_TOKEN_KEY": f"{TOKEN_KEY},x"},
+            ["DOTLOOP_TOKEN_KEY"],
+        ),
     ],
 )
 def test_bad_configuration_names_what_to_set(
@@ -54,8 +67,27 @@ def test_secrets_never_show_in_repr() -> None:
 
     text = repr(settings)
 
-    for secret in ("s3cret-value", "refresh-value", "pg-pass"):
+    for secret in ("s3cret-value", "refresh-value", "pg-pass", TOKEN_KEY):
         assert secret not in text
+
+
+@pytest.mark.parametrize(
+    ("auth_url", "local"),
+    [
+        ("http://127.0.0.1:8765/oauth", True),
+        ("http://localhost:8765/oauth", True),
+        ("https://auth.dotloop.com/oauth", False),
+        ("https://127.0.0.1.example.com/oauth", False),
+    ],
+)
+def test_a_simulator_needs_no_token_key(auth_url: str, local: bool) -> None:
+    environ = {**WITHOUT_KEY, "DOTLOOP_AUTH_URL": auth_url}
+
+    if local:
+        assert load_settings(environ).dotloop.token_key is None
+    else:
+        with pytest.raises(ConfigurationError, match="DOTLOOP_TOKEN_KEY"):
+            load_settings(environ)
 
 
 def test_to_environ_round_trips() -> None:
