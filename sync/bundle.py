@@ -15,35 +15,49 @@ import json
 import logging
 import os
 import re
-import uuid
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
-from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
-import yaml
-
+from .bundle_checks import (
+    ASSET_KINDS,
+    BUNDLE_VERSION,
+    PASSWORD_MASK,
+    Problem,
+    check_files,
+    validate_bundle_file,
+)
 from .errors import BundleError, ConfigurationError
 from .settings import Settings
 
 logger = logging.getLogger(__name__)
 
+__all__ = [
+    "ASSET_KINDS",
+    "BUNDLE_FILE_NAME",
+    "BUNDLE_ROOT",
+    "BUNDLE_VERSION",
+    "DATABASE_FILE",
+    "PASSWORD_MASK",
+    "Problem",
+    "build_bundle",
+    "bundle_passwords",
+    "read_bundle",
+    "render_sources",
+    "superset_database_uri",
+    "validate_bundle",
+    "validate_bundle_file",
+    "zip_bytes",
+]
+
 BUNDLE_ROOT = "dotloop_reporter_dashboards"
-BUNDLE_VERSION = "1.0.0"
 BUNDLE_FILE_NAME = f"{BUNDLE_ROOT}.zip"
-# What Superset writes in place of a password it will not export.
-PASSWORD_MASK = "X" * 10
 DATABASE_FILE = "databases/Dotloop_Reporting.yaml"
 
-ASSET_KINDS = ("databases", "datasets", "charts", "dashboards")
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _PLACEHOLDER = re.compile(r"__([A-Z][A-Z0-9_]*)__")
-# Keys the chart editor adds to form_data when it builds the query_context.
-_REQUEST_KEYS = ("force", "result_format", "result_type")
 _POSTGRES_SCHEMES = {"postgres", "postgresql", "postgresql+psycopg"}
-# libyaml's loader when PyYAML has it: same documents, several times faster.
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def build_bundle(
@@ -166,188 +180,7 @@ def read_bundle(path: Path) -> dict[str, bytes]:
 
 
 def validate_bundle(files: Mapping[str, bytes]) -> None:
-    """Raise BundleError, naming the file and key, unless the bundle is sound."""
-    docs = {name: _parse(name, content) for name, content in files.items()}
-    _check_metadata(docs)
-    assets = _assets_by_kind(docs)
-    uuids = _check_uuids(assets)
-    for name, doc in assets["databases"].items():
-        _check_database(name, doc)
-    for name, doc in assets["datasets"].items():
-        _check_ref(name, doc, "database_uuid", uuids["databases"])
-    datasets = {str(doc["uuid"]): doc for doc in assets["datasets"].values()}
-    datasources: dict[str, str] = {}
-    for name, doc in assets["charts"].items():
-        _check_ref(name, doc, "dataset_uuid", uuids["datasets"])
-        _check_chart(name, doc, datasets[str(doc["dataset_uuid"])], datasources)
-    for name, doc in assets["dashboards"].items():
-        _check_dashboard(name, doc, uuids)
-
-
-def _parse(name: str, content: bytes) -> dict[str, Any]:
-    try:
-        doc = yaml.load(content.decode("utf-8"), Loader=_YAML_LOADER)
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise BundleError(f"{name}: not valid YAML ({exc})") from exc
-    if not isinstance(doc, dict):
-        raise BundleError(f"{name}: expected a mapping at the top level")
-    return doc
-
-
-def _check_metadata(docs: Mapping[str, dict[str, Any]]) -> None:
-    metadata = docs.get("metadata.yaml")
-    if metadata is None:
-        raise BundleError("metadata.yaml is missing")
-    if str(metadata.get("version")) != BUNDLE_VERSION:
-        raise BundleError(f"metadata.yaml: version must be {BUNDLE_VERSION}")
-    if metadata.get("type", "assets") != "assets":
-        raise BundleError("metadata.yaml: type must be assets")
-
-
-def _assets_by_kind(
-    docs: Mapping[str, dict[str, Any]],
-) -> dict[str, dict[str, dict[str, Any]]]:
-    assets: dict[str, dict[str, dict[str, Any]]] = {kind: {} for kind in ASSET_KINDS}
-    for name, doc in docs.items():
-        if name == "metadata.yaml":
-            continue
-        kind = name.split("/", 1)[0]
-        if kind not in assets or "/" not in name:
-            raise BundleError(f"{name}: not under one of {', '.join(ASSET_KINDS)}")
-        assets[kind][name] = doc
-    return assets
-
-
-def _check_uuids(
-    assets: Mapping[str, Mapping[str, dict[str, Any]]],
-) -> dict[str, set[str]]:
-    seen: dict[str, str] = {}
-    by_kind: dict[str, set[str]] = {}
-    for kind, docs in assets.items():
-        by_kind[kind] = set()
-        for name, doc in docs.items():
-            if str(doc.get("version")) != BUNDLE_VERSION:
-                raise BundleError(f"{name}: version must be {BUNDLE_VERSION}")
-            value = _uuid(name, doc, "uuid")
-            if value in seen:
-                raise BundleError(f"{name}: uuid {value} is also used by {seen[value]}")
-            seen[value] = name
-            by_kind[kind].add(value)
-    return by_kind
-
-
-def _uuid(name: str, doc: Mapping[str, Any], key: str) -> str:
-    try:
-        return str(uuid.UUID(str(doc[key])))
-    except (KeyError, ValueError):
-        raise BundleError(f"{name}: {key} must be a uuid") from None
-
-
-def _check_ref(name: str, doc: Mapping[str, Any], key: str, known: set[str]) -> None:
-    if _uuid(name, doc, key) not in known:
-        raise BundleError(f"{name}: {key} {doc[key]} is not in the bundle")
-
-
-def _check_database(name: str, doc: Mapping[str, Any]) -> None:
-    if doc.get("password"):
-        raise BundleError(f"{name}: password must not be in the bundle")
-    uri = doc.get("sqlalchemy_uri")
-    if not isinstance(uri, str):
-        raise BundleError(f"{name}: sqlalchemy_uri must be a string")
-    password = urlsplit(uri).password
-    if password not in (None, PASSWORD_MASK):
-        raise BundleError(f"{name}: sqlalchemy_uri holds a password; mask it")
-
-
-def _check_chart(
-    name: str,
-    chart: Mapping[str, Any],
-    dataset: Mapping[str, Any],
-    datasources: dict[str, str],
-) -> None:
-    params = chart.get("params")
-    if not isinstance(params, dict):
-        raise BundleError(f"{name}: params must be a mapping")
-    context = _query_context(name, chart)
-    datasource = str(params.get("datasource", ""))
-    owner = datasources.setdefault(datasource, str(chart["dataset_uuid"]))
-    if owner != str(chart["dataset_uuid"]):
-        raise BundleError(
-            f"{name}: params.datasource {datasource} names another dataset "
-            "in a different chart"
-        )
-    ref = context.get("datasource") or {}
-    if f"{ref.get('id')}__{ref.get('type')}" != datasource:
-        raise BundleError(
-            f"{name}: query_context.datasource does not match params.datasource"
-        )
-    form_data = {
-        k: v for k, v in context.get("form_data", {}).items() if k not in _REQUEST_KEYS
-    }
-    if form_data != params:
-        raise BundleError(
-            f"{name}: query_context was built from other params; save the chart "
-            "in Superset and export it again"
-        )
-    for query in context.get("queries") or []:
-        _check_query_fields(name, query, dataset)
-
-
-def _query_context(name: str, chart: Mapping[str, Any]) -> dict[str, Any]:
-    raw = chart.get("query_context")
-    if not isinstance(raw, str):
-        raise BundleError(f"{name}: query_context must be a JSON string")
-    try:
-        context = json.loads(raw)
-    except ValueError as exc:
-        raise BundleError(f"{name}: query_context is not JSON ({exc})") from exc
-    if not isinstance(context, dict) or not context.get("queries"):
-        raise BundleError(f"{name}: query_context has no queries")
-    return context
-
-
-def _check_query_fields(
-    name: str, query: Mapping[str, Any], dataset: Mapping[str, Any]
-) -> None:
-    metrics = {m["metric_name"] for m in dataset.get("metrics") or []}
-    columns = {c["column_name"] for c in dataset.get("columns") or []}
-    used_metrics = list(query.get("metrics") or [])
-    used_metrics += [order[0] for order in query.get("orderby") or []]
-    for metric in used_metrics:
-        if isinstance(metric, str) and metric not in metrics:
-            raise BundleError(
-                f"{name}: metric {metric!r} is not in dataset {dataset['table_name']}"
-            )
-    for column in query.get("columns") or []:
-        if isinstance(column, dict):
-            if not column.get("isColumnReference"):
-                continue
-            column = column.get("sqlExpression")
-        if column not in columns:
-            raise BundleError(
-                f"{name}: column {column!r} is not in dataset {dataset['table_name']}"
-            )
-
-
-def _check_dashboard(
-    name: str, dashboard: Mapping[str, Any], uuids: Mapping[str, set[str]]
-) -> None:
-    position = dashboard.get("position")
-    if not isinstance(position, dict):
-        raise BundleError(f"{name}: position must be a mapping")
-    for key, item in position.items():
-        if isinstance(item, dict) and item.get("type") == "CHART":
-            meta = item.get("meta") or {}
-            if "chartId" not in meta:
-                raise BundleError(f"{name}: position.{key}.meta has no chartId")
-            _check_ref(f"{name}: position.{key}.meta", meta, "uuid", uuids["charts"])
-    metadata = dashboard.get("metadata") or {}
-    for native_filter in metadata.get("native_filter_configuration") or []:
-        for target in native_filter.get("targets") or []:
-            if "datasetUuid" in target:
-                _check_ref(
-                    f"{name}: native filter {native_filter.get('id')}",
-                    target,
-                    "datasetUuid",
-                    uuids["datasets"],
-                )
+    """Raise BundleError, naming each file and key, unless the bundle is sound."""
+    problems = check_files(files)
+    if problems:
+        raise BundleError("; ".join(str(problem) for problem in problems))

@@ -100,6 +100,31 @@ def _build_parser() -> argparse.ArgumentParser:
     send = bundle_commands.add_parser("import", help="import the bundle to Superset")
     send.add_argument("--bundle", type=Path, default=None, help="default: build one")
     send.set_defaults(handler=_bundle_import)
+    validate = bundle_commands.add_parser(
+        "validate", help="check a bundle zip the way Superset's import will"
+    )
+    validate.add_argument("path", type=Path)
+    validate.set_defaults(handler=_bundle_validate)
+
+    embed = commands.add_parser("embed", help="embedded dashboards")
+    embed_commands = embed.add_subparsers(metavar="ACTION", required=True)
+    enable = embed_commands.add_parser(
+        "enable", help="allow embedding every shipped dashboard"
+    )
+    enable.add_argument(
+        "--allowed-domain",
+        dest="allowed_domains",
+        action="append",
+        default=[],
+        help="origin allowed to embed (repeatable); none allows any",
+    )
+    enable.set_defaults(handler=_embed_enable)
+
+    roles = commands.add_parser("roles", help="Superset roles for brokers, analysts")
+    roles_commands = roles.add_subparsers(metavar="ACTION", required=True)
+    roles_commands.add_parser(
+        "create", help="create or update the Dotloop Broker and Analyst roles"
+    ).set_defaults(handler=_roles_create)
 
     status = commands.add_parser("status", help="recent sync runs and freshness")
     status.set_defaults(handler=_status)
@@ -171,6 +196,41 @@ def _bundle_import(settings: Settings, args: argparse.Namespace) -> int:
 
     dashboard_url = import_bundle_to(settings, bundle=args.bundle)
     print(f"bundle imported; dashboard: {dashboard_url}")
+    return 0
+
+
+def _bundle_validate(settings: Settings, args: argparse.Namespace) -> int:
+    from .bundle_checks import validate_bundle_file
+
+    problems = validate_bundle_file(args.path)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        print(f"{args.path}: {len(problems)} problem(s)", file=sys.stderr)
+        return 1
+    print(f"{args.path}: valid")
+    return 0
+
+
+def _embed_enable(settings: Settings, args: argparse.Namespace) -> int:
+    from .embedding import enable_embedding
+    from .superset_setup import superset_client
+
+    with superset_client(settings) as client:
+        embedded = enable_embedding(client, args.allowed_domains)
+    for dashboard_uuid, embedded_uuid in sorted(embedded.items()):
+        print(f"dashboard {dashboard_uuid}: embedded id {embedded_uuid}")
+    return 0
+
+
+def _roles_create(settings: Settings, args: argparse.Namespace) -> int:
+    from .superset_roles import create_roles
+    from .superset_setup import superset_client
+
+    with superset_client(settings) as client:
+        roles = create_roles(client)
+    for name, role_id in sorted(roles.items()):
+        print(f"role {name!r}: id {role_id}")
     return 0
 
 

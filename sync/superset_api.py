@@ -188,6 +188,13 @@ class SupersetClient:
         )
         return str(_json(self._check(response))["result"]["uuid"])
 
+    def embedded_uuid(self, dashboard_id: int) -> str | None:
+        """The dashboard's embedded uuid, or None when it is not embedded."""
+        response = self._request("GET", f"/api/v1/dashboard/{dashboard_id}/embedded")
+        if response.status_code == 404:
+            return None
+        return str(_json(self._check(response))["result"]["uuid"])
+
     def guest_token(
         self,
         embedded_uuid: str,
@@ -218,6 +225,46 @@ class SupersetClient:
             except httpx.HTTPError as exc:
                 raise self._unreachable(exc) from exc
         return _json(self._check(response))
+
+    def roles(self) -> list[dict[str, Any]]:
+        """Every role: id, name, permission_ids, user_ids."""
+        return self._pages("/api/v1/security/roles/search/")
+
+    def permission_views(self) -> list[tuple[int, str, str]]:
+        """Every (id, permission, view) pair a role can be given."""
+        rows = self._pages("/api/v1/security/permissions-resources/")
+        return [
+            (int(r["id"]), r["permission"]["name"], r["view_menu"]["name"])
+            for r in rows
+        ]
+
+    def create_role(self, name: str) -> int:
+        """Create an empty role; its id."""
+        response = self._request("POST", "/api/v1/security/roles/", json={"name": name})
+        return int(_json(self._check(response))["id"])
+
+    def set_role_permissions(self, role_id: int, permission_ids: Sequence[int]) -> None:
+        """Replace the role's permissions with exactly these (permission, view) ids."""
+        body = {"permission_view_menu_ids": sorted(set(permission_ids))}
+        response = self._request(
+            "POST", f"/api/v1/security/roles/{role_id}/permissions", json=body
+        )
+        self._check(response)
+
+    def post_json(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """POST a JSON body to any API path; the answer's JSON body."""
+        return _json(self._check(self._request("POST", path, json=dict(body))))
+
+    def _pages(self, path: str) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        page = 0
+        while True:
+            query = f"(page:{page},page_size:{_PAGE_SIZE})"
+            batch = _json(self._get(path, params={"q": query})).get("result") or []
+            rows.extend(batch)
+            if len(batch) < _PAGE_SIZE:
+                return rows
+            page += 1
 
     def _get(
         self, path: str, params: Mapping[str, str] | None = None

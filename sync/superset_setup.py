@@ -23,17 +23,24 @@ def build_bundle_for(settings: Settings, output: Path) -> Path:
     return build_bundle(with_database(settings), output)
 
 
-def import_bundle_to(settings: Settings, *, bundle: Path | None = None) -> str:
-    """Import the bundle into settings.superset; return the main dashboard URL."""
+def superset_client(settings: Settings) -> SupersetClient:
+    """A client of the configured Superset; says what to set when it is not."""
     url = settings.superset.url
     password = settings.superset.password
     if url is None or password is None:
         raise ConfigurationError(
             "set SUPERSET_URL and SUPERSET_PASSWORD (and SUPERSET_USERNAME if "
-            "not admin) to import the dashboards"
+            "not admin) to reach Superset"
         )
-    with SupersetClient(url, settings.superset.username, password) as client:
-        return import_with(client, settings, url=url, bundle=bundle)
+    return SupersetClient(url, settings.superset.username, password)
+
+
+def import_bundle_to(settings: Settings, *, bundle: Path | None = None) -> str:
+    """Import the bundle into settings.superset; return the main dashboard URL."""
+    with superset_client(settings) as client:
+        return import_with(
+            client, settings, url=settings.superset.url or "", bundle=bundle
+        )
 
 
 def import_with(
