@@ -88,9 +88,13 @@ def _build_parser() -> argparse.ArgumentParser:
     views_commands.add_parser("apply", help="create or update the views").set_defaults(
         handler=_views_apply
     )
-    views_commands.add_parser("sql", help="print the views' SQL").set_defaults(
-        handler=_views_sql
+    views_sql = views_commands.add_parser("sql", help="print the views' SQL")
+    views_sql.add_argument(
+        "--dialect",
+        default="postgres",
+        choices=["postgres", "duckdb", "bigquery", "snowflake", "trino"],
     )
+    views_sql.set_defaults(handler=_views_sql)
 
     bundle = commands.add_parser("bundle", help="Superset dashboard bundle")
     bundle_commands = bundle.add_subparsers(metavar="ACTION", required=True)
@@ -178,7 +182,7 @@ def _views_apply(settings: Settings, args: argparse.Namespace) -> int:
 def _views_sql(settings: Settings, args: argparse.Namespace) -> int:
     from .views import render_views_sql
 
-    print(render_views_sql(settings))
+    print(render_views_sql(settings, dialect=args.dialect))
     return 0
 
 

@@ -11,7 +11,7 @@ from . import db
 from .engine import SyncProgress, SyncRunResult, run_sync
 from .settings import Settings
 from .tasks import build_client
-from .views import apply_views
+from .views import apply_views, refresh_reporting
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +58,10 @@ def sync_with_progress(settings: Settings, *, trigger: str) -> SyncRunResult:
                 ),
             )
 
-        return run_sync(settings, client, trigger=trigger, progress=update)
+        result = run_sync(settings, client, trigger=trigger, progress=update)
+    with db.connect(settings) as conn:
+        refresh_reporting(conn, settings)
+    return result
 
 
 def summarize(result: SyncRunResult) -> str:

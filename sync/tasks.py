@@ -23,11 +23,13 @@ from huey import Huey, RedisHuey, SqliteHuey
 
 from connector import DotloopClient, RefreshTokenSource, TokenSource, build_budget
 
+from .db import connect
 from .engine import SyncRunResult, run_sync
 from .errors import ConfigurationError, SyncInProgressError
 from .settings import DotloopSettings, Settings
 from .token_source import StoredTokenSource
 from .token_store import fingerprint
+from .views import refresh_reporting
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +102,9 @@ def sync_all(settings: Settings, trigger: str = "queue") -> SyncRunResult | None
         except SyncInProgressError as exc:
             logger.warning("%s sync skipped: %s", trigger, exc)
             return None
+    # The dashboards read fast tables; bring them up to date with what landed.
+    with connect(settings) as conn:
+        refresh_reporting(conn, settings)
     logger.info(
         "%s sync run %d done: %d loops seen, %d changed, %d requests",
         trigger,

@@ -4,6 +4,7 @@ load_specs(directory) -> list[ViewSpec]        datasets/*.yaml, checked
 build_views(settings) -> list[ViewSql]         SQL of each view, in order
 render_views_sql(settings) -> str              the whole script, to print
 apply_views(conn, settings) -> None            create or update in Postgres
+refresh_reporting(conn, settings) -> RefreshResult   after each sync run
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from __future__ import annotations
 from .apply import apply_functions, apply_views, grant_statements, render_views_sql
 from .build import ViewColumn, ViewSql, build_views
 from .library import lib_schema
+from .refresh import RefreshResult, refresh_reporting
 from .spec import ColumnSpec, ViewSpec, load_spec, load_specs
 
 __all__ = [
     "ColumnSpec",
+    "RefreshResult",
     "ViewColumn",
     "ViewSpec",
     "ViewSql",
@@ -25,5 +28,6 @@ __all__ = [
     "lib_schema",
     "load_spec",
     "load_specs",
+    "refresh_reporting",
     "render_views_sql",
 ]

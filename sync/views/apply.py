@@ -11,12 +11,18 @@ from connector.secrets import Secret
 from ..db import Connection, storage_errors
 from ..settings import Settings
 from .build import ViewSql, build_views
+from .dialects import render_dialect_sql
 from .library import create_schema, functions_sql, lib_schema, set_search_path
+from .refresh import (
+    LOCK_KEY,
+    RefreshResult,
+    create_state_table,
+    definition_hash,
+    refresh_tables,
+    stored_hashes,
+)
 
 logger = logging.getLogger(__name__)
-
-# Two processes applying views at once race on the catalog.
-_LOCK_KEY = "dotloop-reporter:views"
 
 # format_type() spellings of the declared column types that differ from them.
 _CATALOG_TYPES = {"timestamptz": "timestamp with time zone"}
@@ -25,30 +31,46 @@ _CATALOG_TYPES = {"timestamptz": "timestamp with time zone"}
 def apply_views(conn: Connection, settings: Settings) -> None:
     """Create or update the reporting schema in one transaction; idempotent.
 
-    Views whose columns changed are dropped and created again; the reader
-    role is created when missing and may read the views and nothing else.
+    The helper schema gets the parse functions and the parsing views; the
+    reporting schema the fast tables (filled here) and the other views. An
+    object whose columns or definition changed is dropped and created
+    again; the reader role may read the reporting schema and nothing else.
     """
-    # TODO: the views parse every payload on each query (about 100 us a loop
-    # for agent_credits, so seconds for 30,000 loops); dashboards at scale
-    # need them materialized into tables refreshed after each sync run.
-    views = build_views(settings)
+    apply_reporting(conn, settings)
+
+
+def apply_reporting(conn: Connection, settings: Settings) -> RefreshResult:
+    """apply_views(), returning what filling the fast tables did."""
+    parsing = build_views(settings, parsing=True)
+    objects = build_views(settings)
+    tables = [view for view in objects if view.is_table]
     with storage_errors("apply the reporting views"), conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (_LOCK_KEY,))
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (LOCK_KEY,))
         conn.execute(create_schema(settings.reporting_schema))
         apply_functions(conn, lib_schema(settings))
-        dropped = _drop_changed_views(conn, settings.reporting_schema, views)
-        for view in views:
+        _create_change_indexes(conn, settings)
+        create_state_table(conn, settings)
+        dropped = _drop_changed_views(conn, lib_schema(settings), parsing)
+        for view in parsing:
             for statement in view.statements:
                 conn.execute(statement)
+        stale = _drop_stale_objects(conn, settings, objects)
+        for view in objects:
+            for statement in _creating(conn, view):
+                conn.execute(statement)
+        result = refresh_tables(conn, settings, tables, full=bool(stale))
         _ensure_reader_role(conn, settings)
         for grant in grant_statements(settings):
             conn.execute(grant)
     logger.info(
-        "applied %d reporting views in schema %s (%d recreated)",
-        len(views),
+        "applied %d reporting objects in schema %s (%d recreated, %d parsing "
+        "views recreated)",
+        len(objects),
         settings.reporting_schema,
+        len(stale),
         dropped,
     )
+    return result
 
 
 def apply_functions(conn: Connection, schema: str) -> None:
@@ -62,8 +84,14 @@ def apply_functions(conn: Connection, schema: str) -> None:
     )
 
 
-def render_views_sql(settings: Settings) -> str:
-    """Every statement apply_views runs, as one script (the role aside)."""
+def render_views_sql(settings: Settings, dialect: str = "postgres") -> str:
+    """Every statement apply_views runs, as one script (the role aside).
+
+    Another dialect (duckdb, bigquery, snowflake, trino) gets what sqlglot
+    can translate, its header naming what was left out and why.
+    """
+    if dialect != "postgres":
+        return render_dialect_sql(settings, dialect)
     lib = lib_schema(settings)
     setup = [
         create_schema(settings.reporting_schema),
@@ -76,6 +104,7 @@ def render_views_sql(settings: Settings) -> str:
         *(f"{statement.as_string(None)};" for statement in setup),
         functions_sql().strip(),
         "RESET search_path;",
+        *(view.sql.strip() for view in build_views(settings, parsing=True)),
         *(view.sql.strip() for view in build_views(settings)),
         f"-- The role {settings.reporting_reader_role} must exist; "
         "`dotloop-reporter views apply` creates it.",
@@ -121,6 +150,84 @@ def _drop_changed_views(conn: Connection, schema: str, views: list[ViewSql]) -> 
             sql.SQL("DROP VIEW IF EXISTS {}").format(sql.Identifier(schema, view.name))
         )
     return len(present)
+
+
+def _drop_stale_objects(
+    conn: Connection, settings: Settings, objects: list[ViewSql]
+) -> list[str]:
+    """Drop reporting objects that must be created again; names stale tables.
+
+    A table is stale when it is missing, was a view, or was filled by another
+    definition; then every reporting view goes too (views read the tables)
+    and the caller fills all fast tables again.
+    """
+    schema = settings.reporting_schema
+    kinds = _existing_kinds(conn, schema)
+    stored = stored_hashes(conn, settings)
+    stale = [
+        view.name
+        for view in objects
+        if view.is_table
+        and (
+            kinds.get(view.name) != "r"
+            or stored.get(view.name) != definition_hash(view)
+        )
+    ]
+    views = [view for view in objects if not view.is_table]
+    if not stale and not any(kinds.get(view.name) == "r" for view in views):
+        _drop_changed_views(conn, schema, views)
+        return []
+    logger.info("recreating reporting objects; stale tables: %s", ", ".join(stale))
+    for view in reversed(objects):
+        kind = kinds.get(view.name)
+        if kind == "v":
+            statement = "DROP VIEW IF EXISTS {}"
+        elif kind == "r" and (view.name in stale or not view.is_table):
+            statement = "DROP TABLE IF EXISTS {}"
+        else:
+            continue
+        conn.execute(sql.SQL(statement).format(sql.Identifier(schema, view.name)))
+    return stale
+
+
+def _creating(conn: Connection, view: ViewSql) -> tuple[str, ...]:
+    """The statements that create (or update) one reporting object."""
+    if not view.is_table:
+        return view.statements
+    found = conn.execute(
+        "SELECT to_regclass(%s) IS NOT NULL", (view.qualified_name,)
+    ).fetchone()
+    if found and found[0]:
+        return view.comments
+    return view.statements
+
+
+def _create_change_indexes(conn: Connection, settings: Settings) -> None:
+    """Indexes on raw that let the refresh find what changed without a scan."""
+    raw = settings.raw_schema
+    for table, name, column in (
+        ("loop", "loop_fetched_at_idx", "fetched_at"),
+        ("loop", "loop_removed_at_idx", "removed_at"),
+        ("loop_profile", "loop_profile_first_seen_at_idx", "first_seen_at"),
+    ):
+        conn.execute(
+            sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({})").format(
+                sql.Identifier(name),
+                sql.Identifier(raw, table),
+                sql.Identifier(column),
+            )
+        )
+
+
+def _existing_kinds(conn: Connection, schema: str) -> dict[str, str]:
+    """relkind ('r' table, 'v' view) of each relation in the schema."""
+    rows = conn.execute(
+        "SELECT c.relname, c.relkind FROM pg_class AS c "
+        "JOIN pg_namespace AS n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = %s AND c.relkind IN ('r', 'v', 'm')",
+        (schema,),
+    ).fetchall()
+    return {name: str(kind) for name, kind in rows}
 
 
 def _existing_columns(

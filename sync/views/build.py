@@ -1,4 +1,11 @@
-"""Reporting views built from their specs as sqlglot expressions."""
+"""Reporting views built from their specs as sqlglot expressions.
+
+Each spec is built twice. In the helper schema it is a view that parses the
+stored payloads whenever it is read (the definition of record). In the
+reporting schema it is a view too, unless the spec says `materialize`: then
+it is a table with indexes, filled by the same SELECT reading the reporting
+objects it depends on, and kept current by refresh_reporting().
+"""
 
 from __future__ import annotations
 
@@ -14,7 +21,7 @@ from sqlglot.errors import SqlglotError
 from ..settings import Settings
 from .expressions import Resolver, Schemas, parse_statement, render
 from .library import function_names, lib_schema
-from .spec import ColumnSpec, UnionPart, ViewSpec, load_specs
+from .spec import ColumnSpec, Materialize, UnionPart, ViewSpec, load_specs
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +43,11 @@ class ViewColumn:
 
 @dataclass(frozen=True)
 class ViewSql:
-    """One view's SQL: CREATE OR REPLACE VIEW, then its COMMENT statements."""
+    """One object's SQL: CREATE VIEW (or TABLE and its indexes), then COMMENTs.
+
+    A fast table (materialize set) also has `fill`, the INSERT that loads it
+    whole; `select` is the query behind the view or the table.
+    """
 
     name: str
     schema: str
@@ -46,24 +57,33 @@ class ViewSql:
     depends_on: tuple[str, ...]
     create: str
     comments: tuple[str, ...]
+    select: str = ""
+    materialize: Materialize | None = None
+    indexes: tuple[str, ...] = ()
+    fill: str = ""
 
     @property
     def qualified_name(self) -> str:
         return f"{self.schema}.{self.name}"
 
     @property
+    def is_table(self) -> bool:
+        return self.materialize is not None
+
+    @property
     def statements(self) -> tuple[str, ...]:
-        """The statements to run, in order, without terminators."""
-        return (self.create, *self.comments)
+        """The statements that create the object, in order, without terminators."""
+        return (self.create, *self.indexes, *self.comments)
 
     @property
     def sql(self) -> str:
-        """A script for the view, headed by where it comes from."""
+        """A script for the object, headed by where it comes from."""
         header = (
             f"-- {self.qualified_name}: generated from datasets/{self.spec_file}; "
             "edit the spec, not this SQL."
         )
-        body = "\n\n".join(f"{statement};" for statement in self.statements)
+        statements = self.statements + ((self.fill,) if self.fill else ())
+        body = "\n\n".join(f"{statement};" for statement in statements)
         return f"{header}\n{body}\n"
 
 
@@ -82,12 +102,23 @@ def raw_tables() -> frozenset[str]:
     return frozenset(_RAW_TABLE.findall(_SCHEMA_FILE.read_text("utf-8")))
 
 
-def build_views(settings: Settings, datasets_dir: Path | None = None) -> list[ViewSql]:
-    """Every view of the specs, in an order that creates dependencies first."""
+def build_views(
+    settings: Settings, datasets_dir: Path | None = None, *, parsing: bool = False
+) -> list[ViewSql]:
+    """Every reporting object of the specs, dependencies first.
+
+    With parsing, the helper schema's views instead: every spec a view that
+    parses the payloads when read, reading the other helper views.
+    """
     specs = load_specs(datasets_dir or settings.datasets_dir)
     schemas = schemas_of(settings)
+    if parsing:
+        schemas = Schemas(raw=schemas.raw, reporting=schemas.lib, lib=schemas.lib)
     names = frozenset(spec.name for spec in specs)
-    views = [_ViewBuilder(spec, schemas, names).build() for spec in specs]
+    views = [
+        _ViewBuilder(spec, schemas, names, materialize=not parsing).build()
+        for spec in specs
+    ]
     ordered = _dependency_order(views, {spec.name: spec for spec in specs})
     logger.debug("built %d views: %s", len(ordered), ", ".join(v.name for v in ordered))
     return ordered
@@ -96,10 +127,18 @@ def build_views(settings: Settings, datasets_dir: Path | None = None) -> list[Vi
 class _ViewBuilder:
     """Builds one spec's SELECT, CREATE VIEW and COMMENT statements."""
 
-    def __init__(self, spec: ViewSpec, schemas: Schemas, views: frozenset[str]) -> None:
+    def __init__(
+        self,
+        spec: ViewSpec,
+        schemas: Schemas,
+        views: frozenset[str],
+        *,
+        materialize: bool,
+    ) -> None:
         self.spec = spec
         self.schemas = schemas
         self.views = views
+        self.materialize = spec.materialize if materialize else None
         self.depends_on: set[str] = set()
 
     def resolver(self) -> Resolver:
@@ -118,9 +157,11 @@ class _ViewBuilder:
             this=exp.to_identifier(self.spec.name),
             db=exp.to_identifier(self.schemas.reporting),
         )
-        create = exp.Create(this=table, kind="VIEW", replace=True, expression=query)
         if self.spec.name in self.depends_on:
             raise self.spec.error("source", "a view cannot read itself")
+        if self.materialize is not None:
+            return self.table(table, query, self.materialize)
+        create = exp.Create(this=table, kind="VIEW", replace=True, expression=query)
         return ViewSql(
             name=self.spec.name,
             schema=self.schemas.reporting,
@@ -131,7 +172,36 @@ class _ViewBuilder:
             ),
             depends_on=tuple(sorted(self.depends_on)),
             create=render(create),
-            comments=tuple(render(c) for c in self.comments(table)),
+            comments=tuple(render(c) for c in self.comments(table, "VIEW")),
+            select=render(query),
+        )
+
+    def table(
+        self, table: exp.Table, query: exp.Query, materialize: Materialize
+    ) -> ViewSql:
+        """A fast table: CREATE TABLE, its indexes, comments and the full fill."""
+        definitions = [
+            exp.ColumnDef(this=exp.to_identifier(c.name), kind=_data_type(c))
+            for c in self.spec.columns
+        ]
+        create = exp.Create(
+            this=exp.Schema(this=table.copy(), expressions=definitions), kind="TABLE"
+        )
+        return ViewSql(
+            name=self.spec.name,
+            schema=self.schemas.reporting,
+            description=self.spec.description,
+            spec_file=self.spec.path.name,
+            columns=tuple(
+                ViewColumn(c.name, c.type, c.description) for c in self.spec.columns
+            ),
+            depends_on=tuple(sorted(self.depends_on)),
+            create=render(create),
+            comments=tuple(render(c) for c in self.comments(table, "TABLE")),
+            select=render(query),
+            materialize=materialize,
+            indexes=tuple(render(i) for i in _indexes(table, materialize)),
+            fill=render(exp.insert(query.copy(), table.copy())),
         )
 
     def select(self) -> exp.Select:
@@ -282,11 +352,11 @@ class _ViewBuilder:
         call = exp.Anonymous(this=name, expressions=[a.copy() for a in arguments])
         return exp.Dot(this=exp.to_identifier(self.schemas.lib), expression=call)
 
-    def comments(self, table: exp.Table) -> list[exp.Comment]:
+    def comments(self, table: exp.Table, kind: str) -> list[exp.Comment]:
         comments = [
             exp.Comment(
                 this=table.copy(),
-                kind="VIEW",
+                kind=kind,
                 expression=exp.Literal.string(self.spec.description),
             )
         ]
@@ -300,6 +370,25 @@ class _ViewBuilder:
                 )
             )
         return comments
+
+
+def _indexes(table: exp.Table, materialize: Materialize) -> list[exp.Create]:
+    """CREATE INDEX for the refresh's keys, then for those the spec lists."""
+    wanted = [("loop_id",), (materialize.rebuild_by,), *materialize.indexes]
+    unique = list(dict.fromkeys(wanted))
+    return [
+        exp.Create(
+            kind="INDEX",
+            this=exp.Index(
+                this=exp.to_identifier("_".join((table.name, *columns, "idx"))),
+                table=table.copy(),
+                params=exp.IndexParameters(
+                    columns=[exp.Ordered(this=exp.column(c)) for c in columns]
+                ),
+            ),
+        )
+        for columns in unique
+    ]
 
 
 def _data_type(column: ColumnSpec) -> exp.DataType:

@@ -38,7 +38,17 @@ COLUMN_TYPES = (
 )
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-_VIEW_KEYS = ("view", "description", "source", "joins", "where", "columns", "union")
+_VIEW_KEYS = (
+    "view",
+    "description",
+    "source",
+    "joins",
+    "where",
+    "columns",
+    "union",
+    "materialize",
+)
+_MATERIALIZE_KEYS = ("indexes", "rebuild_by", "rebuild_from")
 _COLUMN_KEYS = (
     "name",
     "type",
@@ -96,6 +106,22 @@ class UnionPart:
 
 
 @dataclass(frozen=True)
+class Materialize:
+    """How a view is also kept as a fast table in the reporting schema.
+
+    The refresh replaces the rows of each changed loop; a view whose rows
+    depend on other loops (a window over an agent's loops) names the column
+    whose values are rebuilt whole (rebuild_by) and where the values touched
+    by the changed loops are found (rebuild_from: view and column, read after
+    that view's own refresh, besides this table's old rows).
+    """
+
+    indexes: tuple[tuple[str, ...], ...] = ()
+    rebuild_by: str = "loop_id"
+    rebuild_from: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True)
 class ViewSpec:
     """A reporting view as its spec file declares it."""
 
@@ -105,6 +131,7 @@ class ViewSpec:
     columns: tuple[ColumnSpec, ...]
     query: Query | None = None
     union: tuple[UnionPart, ...] = ()
+    materialize: Materialize | None = None
 
     def error(self, key: str, message: str) -> ViewSpecError:
         """A ViewSpecError naming this spec's file and the key at fault."""
@@ -159,6 +186,7 @@ class _Reader:
             columns=columns,
             query=None if union else self.query(data, ""),
             union=union,
+            materialize=self.materialize(data.get("materialize"), columns),
         )
         self.check_unparsed(spec)
         self.check_union_values(spec)
@@ -176,6 +204,48 @@ class _Reader:
             ),
             where=None if where is None else self.text(where, f"{prefix}where"),
         )
+
+    def materialize(
+        self, value: Any, columns: tuple[ColumnSpec, ...]
+    ) -> Materialize | None:
+        if value is None or value is False:
+            return None
+        data: Mapping[str, Any] = (
+            {}
+            if value is True
+            else self.mapping(value, "materialize", _MATERIALIZE_KEYS)
+        )
+        names = {c.name for c in columns}
+        if "loop_id" not in names:
+            raise self.fail("materialize", "a fast table needs a loop_id column")
+        indexes = data.get("indexes", [])
+        if not isinstance(indexes, list):
+            raise self.fail("materialize.indexes", "must be a list of column lists")
+        rebuild_by = self.name(data.get("rebuild_by", "loop_id"), "materialize")
+        for column in (rebuild_by, *(c for index in indexes for c in index)):
+            if column not in names:
+                raise self.fail("materialize", f"{column!r} is not a column")
+        return Materialize(
+            indexes=tuple(self.index(index) for index in indexes),
+            rebuild_by=rebuild_by,
+            rebuild_from=self.rebuild_from(data.get("rebuild_from"), rebuild_by),
+        )
+
+    def index(self, value: Any) -> tuple[str, ...]:
+        if not isinstance(value, list) or not value:
+            raise self.fail("materialize.indexes", "each index is a list of columns")
+        return tuple(self.name(c, "materialize.indexes") for c in value)
+
+    def rebuild_from(self, value: Any, rebuild_by: str) -> tuple[str, str] | None:
+        if value is None:
+            if rebuild_by != "loop_id":
+                raise self.fail("materialize.rebuild_from", "needed with rebuild_by")
+            return None
+        parts = self.text(value, "materialize.rebuild_from").split(".")
+        if len(parts) != 2:
+            raise self.fail("materialize.rebuild_from", "must be <view>.<column>")
+        view, column = (self.name(p, "materialize.rebuild_from") for p in parts)
+        return view, column
 
     def union(self, data: Mapping[str, Any]) -> tuple[UnionPart, ...]:
         parts = data.get("union")

@@ -19,7 +19,16 @@ from sync.db import apply_schema
 from sync.settings import PROJECT_ROOT, Settings
 from sync.views import apply_views, build_views, render_views_sql
 
-VIEWS = ["agent_credits", "data_quality", "loop_participants", "loop_sides", "loops"]
+# The reporting schema's objects: fast tables, and views over them.
+OBJECTS = {
+    "agent_credits": "table",
+    "data_quality": "view",
+    "loop_participants": "table",
+    "loop_sides": "table",
+    "loops": "table",
+    "sync_freshness": "view",
+}
+PARSING_VIEWS = sorted(OBJECTS)
 
 
 @pytest.fixture
@@ -50,13 +59,19 @@ def conn(settings: Settings) -> Iterator[psycopg.Connection[Any]]:
         yield connection
 
 
-def view_names(conn: psycopg.Connection[Any], schema: str) -> list[str]:
+def objects(conn: psycopg.Connection[Any], schema: str) -> dict[str, str]:
+    """Name and kind ('table' or 'view') of each relation in the schema."""
     rows = conn.execute(
-        "SELECT table_name FROM information_schema.views WHERE table_schema = %s "
-        "ORDER BY table_name",
+        "SELECT c.relname, CASE c.relkind WHEN 'r' THEN 'table' ELSE 'view' END "
+        "FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = %s AND c.relkind IN ('r', 'v')",
         (schema,),
     ).fetchall()
-    return [name for (name,) in rows]
+    return dict(rows)
+
+
+def view_names(conn: psycopg.Connection[Any], schema: str) -> list[str]:
+    return sorted(n for n, kind in objects(conn, schema).items() if kind == "view")
 
 
 def test_apply_creates_views_and_is_idempotent(
@@ -65,8 +80,9 @@ def test_apply_creates_views_and_is_idempotent(
     apply_views(conn, settings)
     apply_views(conn, settings)
 
-    assert view_names(conn, "reporting") == VIEWS
-    for name in VIEWS:
+    assert objects(conn, "reporting") == OBJECTS
+    assert view_names(conn, "reporting_lib") == PARSING_VIEWS
+    for name in ("loops", "loop_sides", "agent_credits", "data_quality"):
         assert conn.execute(f"SELECT count(*) FROM reporting.{name}").fetchone() == (0,)
 
 
@@ -81,7 +97,7 @@ def test_every_view_and_column_is_commented(
         FROM pg_class AS c
         JOIN pg_namespace AS n ON n.oid = c.relnamespace
         JOIN pg_attribute AS a ON a.attrelid = c.oid AND a.attnum > 0
-        WHERE n.nspname = 'reporting'
+        WHERE n.nspname = 'reporting' AND c.relkind IN ('r', 'v')
           AND (col_description(c.oid, a.attnum) IS NULL
                OR obj_description(c.oid, 'pg_class') IS NULL)
         """
@@ -128,7 +144,7 @@ def test_changed_columns_drop_and_recreate_views(
     ]
     assert "county_name" in columns
     assert "county" not in columns
-    assert view_names(conn, "reporting") == VIEWS
+    assert objects(conn, "reporting") == OBJECTS
 
     apply_views(conn, settings)
 
@@ -147,7 +163,14 @@ def test_reader_reads_reporting_and_nothing_raw(
         assert reader.execute("SELECT count(*) FROM reporting.loop_sides").fetchone()
         parsed = reader.execute("SELECT reporting_lib.parse_money('$1,000')")
         assert parsed.fetchone() is not None
-        for table in ("dotloop_raw.loop", "dotloop_raw.profile"):
+        assert reader.execute("SELECT count(*) FROM reporting.data_quality")
+        assert reader.execute("SELECT count(*) FROM reporting.sync_freshness")
+        for table in (
+            "dotloop_raw.loop",
+            "dotloop_raw.profile",
+            "reporting_lib.loops",
+            "reporting_lib.refresh_state",
+        ):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 reader.execute(f"SELECT * FROM {table}")
 
@@ -182,7 +205,8 @@ def test_rendered_script_applies_the_same_views(
 
     conn.execute(render_views_sql(settings))
 
-    assert view_names(conn, "reporting") == VIEWS
+    assert objects(conn, "reporting") == OBJECTS
+    assert view_names(conn, "reporting_lib") == PARSING_VIEWS
 
 
 def test_configured_schema_names(
@@ -193,8 +217,8 @@ def test_configured_schema_names(
 
     apply_views(conn, custom)
 
-    assert view_names(conn, "bi") == VIEWS
-    assert view_names(conn, "reporting") == []
+    assert objects(conn, "bi") == OBJECTS
+    assert objects(conn, "reporting") == {}
 
 
 def test_views_are_built_in_dependency_order() -> None:

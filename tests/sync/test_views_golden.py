@@ -54,10 +54,13 @@ def test_views_come_after_the_views_they_read() -> None:
 def test_schema_names_come_from_settings() -> None:
     settings = Settings(raw_schema="replica", reporting_schema="bi")
 
-    creates = "\n".join(view.create for view in build_views(settings))
+    objects = build_views(settings) + build_views(settings, parsing=True)
+    # Comments name reporting.<view> in prose; the statements must not.
+    script = "\n".join(f"{view.create}\n{view.select}" for view in objects)
 
-    assert "CREATE OR REPLACE VIEW bi.loops AS" in creates
-    assert "FROM replica.loop AS l" in creates
-    assert "bi_lib.parse_money(" in creates
-    assert "dotloop_raw" not in creates
-    assert "reporting" not in creates
+    assert "CREATE TABLE bi.loops (" in script
+    assert "CREATE OR REPLACE VIEW bi_lib.loops AS" in script
+    assert "FROM replica.loop AS l" in script
+    assert "bi_lib.parse_money(" in script
+    assert "dotloop_raw" not in script
+    assert "reporting" not in script

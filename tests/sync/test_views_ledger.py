@@ -14,7 +14,7 @@ import pytest
 from connector.secrets import Secret
 from sync.db import apply_schema
 from sync.settings import Settings
-from sync.views import apply_views
+from sync.views import apply_views, refresh_reporting
 from tests.fixtures.ledger import (
     EXPECTED_COMPANY_GCI_THIS_YEAR,
     EXPECTED_COMPANY_UNITS_THIS_YEAR,
@@ -188,13 +188,60 @@ def test_referrals_and_leases_count_volume_and_units_by_rule(
     assert row == (is_referral_only, volume, units)
 
 
-def test_removed_loops_leave_every_view(ledger: psycopg.Connection[Any]) -> None:
+@pytest.mark.parametrize("schema", ["reporting", "reporting_lib"])
+def test_removed_loops_leave_every_view(
+    ledger: psycopg.Connection[Any], database_url: str, schema: str
+) -> None:
     ledger.execute(
         "UPDATE dotloop_raw.loop SET removed_at = now() WHERE loop_id = 5001"
     )
 
+    refresh_reporting(ledger, Settings(database_url=Secret(database_url)))
+
     for view in ("loops", "loop_participants", "loop_sides", "agent_credits"):
         found = ledger.execute(
-            f"SELECT count(*) FROM reporting.{view} WHERE loop_id = 5001"
+            f"SELECT count(*) FROM {schema}.{view} WHERE loop_id = 5001"
         ).fetchone()
         assert found == (0,), view
+
+
+def test_unknown_transaction_type_is_listed(
+    ledger: psycopg.Connection[Any], database_url: str
+) -> None:
+    ledger.execute(
+        "UPDATE dotloop_raw.loop SET fetched_at = now(), summary = jsonb_set("
+        "summary, '{transactionType}', '\"TIMESHARE\"') WHERE loop_id = 5002"
+    )
+
+    refresh_reporting(ledger, Settings(database_url=Secret(database_url)))
+
+    rows = ledger.execute(
+        "SELECT metric, problem, reason, value FROM reporting.data_quality "
+        "WHERE loop_id = 5002"
+    ).fetchall()
+    assert [row[:2] for row in rows] == [("sides", "no_represented_side")]
+    assert rows[0][2].startswith("unknown transaction type TIMESHARE")
+    assert rows[0][3] == "TIMESHARE"
+
+
+def test_freshness_shows_last_success_per_profile(
+    ledger: psycopg.Connection[Any],
+) -> None:
+    ledger.execute(
+        "INSERT INTO dotloop_raw.sync_run (trigger, status, finished_at) "
+        "VALUES ('nightly', 'succeeded', now())"
+    )
+    ledger.execute(
+        "INSERT INTO dotloop_raw.profile_sync_state (profile_id, last_success_at) "
+        "VALUES (101, now() - interval '3 hours')"
+    )
+
+    rows = ledger.execute(
+        "SELECT profile_id, hours_since_success, latest_run_status "
+        "FROM reporting.sync_freshness ORDER BY profile_id"
+    ).fetchall()
+
+    assert rows == [
+        (101, Decimal("3.0"), "succeeded"),
+        (202, None, "succeeded"),
+    ]

@@ -1,5 +1,38 @@
 -- reporting.loop_participants: generated from datasets/loop_participants.yaml; edit the spec, not this SQL.
-CREATE OR REPLACE VIEW reporting.loop_participants AS
+CREATE TABLE reporting.loop_participants (
+  loop_id BIGINT,
+  profile_id BIGINT,
+  participant_order INT,
+  participant_id BIGINT,
+  full_name TEXT,
+  email TEXT,
+  role TEXT,
+  agent_side TEXT
+);
+
+CREATE INDEX loop_participants_loop_id_idx ON reporting.loop_participants(loop_id);
+
+CREATE INDEX loop_participants_email_idx ON reporting.loop_participants(email);
+
+COMMENT ON TABLE reporting.loop_participants IS 'One row per participant of a loop in reporting.loops: buyers, sellers, agents, brokers, lenders and others, with the role they hold in that loop. Agents are identified by e-mail, trimmed and lower-cased.';
+
+COMMENT ON COLUMN reporting.loop_participants.loop_id IS 'The loop (reporting.loops.loop_id).';
+
+COMMENT ON COLUMN reporting.loop_participants.profile_id IS 'The Dotloop profile the loop belongs to (reporting.loops.profile_id).';
+
+COMMENT ON COLUMN reporting.loop_participants.participant_order IS 'Position of the participant in the loop''s participant list, from 1.';
+
+COMMENT ON COLUMN reporting.loop_participants.participant_id IS 'Dotloop''s id of the participant within the loop.';
+
+COMMENT ON COLUMN reporting.loop_participants.full_name IS 'The participant''s name as entered in the loop.';
+
+COMMENT ON COLUMN reporting.loop_participants.email IS 'The participant''s e-mail address, trimmed and lower-cased: the key that identifies an agent across loops and profiles.';
+
+COMMENT ON COLUMN reporting.loop_participants.role IS 'The participant''s role in the loop, such as LISTING_AGENT, BUYING_AGENT, TENANT_AGENT, BUYER, SELLER, MANAGING_BROKER or ADMIN.';
+
+COMMENT ON COLUMN reporting.loop_participants.agent_side IS 'The side this participant works as an agent: ''sell'' for a LISTING_AGENT, ''buy'' for a BUYING_AGENT or, on a lease, a TENANT_AGENT; NULL for every other role.';
+
+INSERT INTO reporting.loop_participants
 SELECT
   CAST(l.loop_id AS BIGINT) AS loop_id,
   CAST(l.profile_id AS BIGINT) AS profile_id,
@@ -31,21 +64,3 @@ CROSS JOIN LATERAL (
     CAST(UPPER(reporting_lib.parse_text(reporting_lib.json_text(p.participant, 'role'))) AS TEXT) AS role
   OFFSET 0
 ) AS _c0;
-
-COMMENT ON VIEW reporting.loop_participants IS 'One row per participant of a loop in reporting.loops: buyers, sellers, agents, brokers, lenders and others, with the role they hold in that loop. Agents are identified by e-mail, trimmed and lower-cased.';
-
-COMMENT ON COLUMN reporting.loop_participants.loop_id IS 'The loop (reporting.loops.loop_id).';
-
-COMMENT ON COLUMN reporting.loop_participants.profile_id IS 'The Dotloop profile the loop belongs to (reporting.loops.profile_id).';
-
-COMMENT ON COLUMN reporting.loop_participants.participant_order IS 'Position of the participant in the loop''s participant list, from 1.';
-
-COMMENT ON COLUMN reporting.loop_participants.participant_id IS 'Dotloop''s id of the participant within the loop.';
-
-COMMENT ON COLUMN reporting.loop_participants.full_name IS 'The participant''s name as entered in the loop.';
-
-COMMENT ON COLUMN reporting.loop_participants.email IS 'The participant''s e-mail address, trimmed and lower-cased: the key that identifies an agent across loops and profiles.';
-
-COMMENT ON COLUMN reporting.loop_participants.role IS 'The participant''s role in the loop, such as LISTING_AGENT, BUYING_AGENT, TENANT_AGENT, BUYER, SELLER, MANAGING_BROKER or ADMIN.';
-
-COMMENT ON COLUMN reporting.loop_participants.agent_side IS 'The side this participant works as an agent: ''sell'' for a LISTING_AGENT, ''buy'' for a BUYING_AGENT or, on a lease, a TENANT_AGENT; NULL for every other role.';

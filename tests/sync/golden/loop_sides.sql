@@ -1,5 +1,82 @@
 -- reporting.loop_sides: generated from datasets/loop_sides.yaml; edit the spec, not this SQL.
-CREATE OR REPLACE VIEW reporting.loop_sides AS
+CREATE TABLE reporting.loop_sides (
+  loop_id BIGINT,
+  profile_id BIGINT,
+  loop_name TEXT,
+  transaction_type TEXT,
+  status TEXT,
+  side TEXT,
+  is_dual_agency BOOLEAN,
+  is_closed BOOLEAN,
+  closing_date DATE,
+  closing_month DATE,
+  loop_updated TIMESTAMPTZ,
+  price NUMERIC,
+  deal_commission NUMERIC,
+  split_amount NUMERIC,
+  split_percent NUMERIC,
+  gci_rule TEXT,
+  gci NUMERIC,
+  is_referral_only BOOLEAN,
+  volume NUMERIC,
+  units NUMERIC,
+  agent_count INT,
+  agents_without_email TEXT
+);
+
+CREATE INDEX loop_sides_loop_id_idx ON reporting.loop_sides(loop_id);
+
+CREATE INDEX loop_sides_closing_month_idx ON reporting.loop_sides(closing_month);
+
+CREATE INDEX loop_sides_closing_date_idx ON reporting.loop_sides(closing_date);
+
+COMMENT ON TABLE reporting.loop_sides IS 'One row per loop and represented side (''buy'' or ''sell''). Purchase and lease offers are the buy side, listings the sell side; a loop with both a listing and a buying agent and both sides'' commission split filled counts both sides (dual agency). Sum gci, volume and units over rows with is_closed, by closing_month, for production; company totals come from this view, never from summing agent credits.';
+
+COMMENT ON COLUMN reporting.loop_sides.loop_id IS 'The loop (reporting.loops.loop_id).';
+
+COMMENT ON COLUMN reporting.loop_sides.profile_id IS 'The Dotloop profile the loop belongs to.';
+
+COMMENT ON COLUMN reporting.loop_sides.loop_name IS 'The loop''s name, usually the property address.';
+
+COMMENT ON COLUMN reporting.loop_sides.transaction_type IS 'The loop''s Dotloop transaction type.';
+
+COMMENT ON COLUMN reporting.loop_sides.status IS 'The loop''s Dotloop status.';
+
+COMMENT ON COLUMN reporting.loop_sides.side IS 'The represented side, ''buy'' or ''sell''.';
+
+COMMENT ON COLUMN reporting.loop_sides.is_dual_agency IS 'True when the loop counts both sides: it has a LISTING_AGENT and a BUYING_AGENT (or, on a lease, TENANT_AGENT) and the commission split of both sides is filled.';
+
+COMMENT ON COLUMN reporting.loop_sides.is_closed IS 'True when the deal closed (SOLD, or LEASED for a lease).';
+
+COMMENT ON COLUMN reporting.loop_sides.closing_date IS 'The deal''s closing date; a closed side without one is in no period and is listed in reporting.data_quality.';
+
+COMMENT ON COLUMN reporting.loop_sides.closing_month IS 'First day of the month of closing_date.';
+
+COMMENT ON COLUMN reporting.loop_sides.loop_updated IS 'When the loop last changed in Dotloop.';
+
+COMMENT ON COLUMN reporting.loop_sides.price IS 'The deal''s Purchase/Sale Price.';
+
+COMMENT ON COLUMN reporting.loop_sides.deal_commission IS 'The deal''s total commission before the split between the sides (see reporting.loops.deal_commission).';
+
+COMMENT ON COLUMN reporting.loop_sides.split_amount IS 'This side''s Sale Commission Split $.';
+
+COMMENT ON COLUMN reporting.loop_sides.split_percent IS 'This side''s Sale Commission Split % as a fraction.';
+
+COMMENT ON COLUMN reporting.loop_sides.gci_rule IS 'Which rule gave the GCI, the first that yields a value: ''split_amount'' (this side''s Sale Commission Split $), ''split_percent'' (deal_commission x this side''s Split %), ''total_commission'' (a single-side loop with no split filled gets the whole deal_commission); NULL when none applies and gci is unknown.';
+
+COMMENT ON COLUMN reporting.loop_sides.gci IS 'Gross commission income of this side, by gci_rule; NULL when it cannot be derived (listed in reporting.data_quality for closed and under-contract sides). Set for open sides too, as the pipeline''s expected GCI: filter is_closed for production.';
+
+COMMENT ON COLUMN reporting.loop_sides.is_referral_only IS 'True for a referral: a commission with no deal price (missing or 0). It adds GCI but no volume and no unit.';
+
+COMMENT ON COLUMN reporting.loop_sides.volume IS 'The side''s sales volume: the Purchase/Sale Price; for a lease without a price, the Rent as entered (one rent payment, not the lease''s total); 0 for a referral; NULL when the price is missing or unreadable. Filter is_closed for closed volume.';
+
+COMMENT ON COLUMN reporting.loop_sides.units IS 'The side counted as a unit: 1, or 0 for a referral. Filter is_closed for closed units.';
+
+COMMENT ON COLUMN reporting.loop_sides.agent_count IS 'How many agents with an e-mail work this side (LISTING_AGENTs on the sell side; BUYING_AGENTs, or TENANT_AGENTs on a lease, on the buy side); they share its GCI, volume and unit equally in reporting.agent_credits.';
+
+COMMENT ON COLUMN reporting.loop_sides.agents_without_email IS 'Names of this side''s agents who have no e-mail and so get no credit, comma-separated; NULL when there are none.';
+
+INSERT INTO reporting.loop_sides
 SELECT
   CAST(l.loop_id AS BIGINT) AS loop_id,
   CAST(l.profile_id AS BIGINT) AS profile_id,
@@ -108,49 +185,3 @@ CROSS JOIN LATERAL (
 ) AS _c3
 WHERE
   s.side = l.represented_side OR _c0.is_dual_agency;
-
-COMMENT ON VIEW reporting.loop_sides IS 'One row per loop and represented side (''buy'' or ''sell''). Purchase and lease offers are the buy side, listings the sell side; a loop with both a listing and a buying agent and both sides'' commission split filled counts both sides (dual agency). Sum gci, volume and units over rows with is_closed, by closing_month, for production; company totals come from this view, never from summing agent credits.';
-
-COMMENT ON COLUMN reporting.loop_sides.loop_id IS 'The loop (reporting.loops.loop_id).';
-
-COMMENT ON COLUMN reporting.loop_sides.profile_id IS 'The Dotloop profile the loop belongs to.';
-
-COMMENT ON COLUMN reporting.loop_sides.loop_name IS 'The loop''s name, usually the property address.';
-
-COMMENT ON COLUMN reporting.loop_sides.transaction_type IS 'The loop''s Dotloop transaction type.';
-
-COMMENT ON COLUMN reporting.loop_sides.status IS 'The loop''s Dotloop status.';
-
-COMMENT ON COLUMN reporting.loop_sides.side IS 'The represented side, ''buy'' or ''sell''.';
-
-COMMENT ON COLUMN reporting.loop_sides.is_dual_agency IS 'True when the loop counts both sides: it has a LISTING_AGENT and a BUYING_AGENT (or, on a lease, TENANT_AGENT) and the commission split of both sides is filled.';
-
-COMMENT ON COLUMN reporting.loop_sides.is_closed IS 'True when the deal closed (SOLD, or LEASED for a lease).';
-
-COMMENT ON COLUMN reporting.loop_sides.closing_date IS 'The deal''s closing date; a closed side without one is in no period and is listed in reporting.data_quality.';
-
-COMMENT ON COLUMN reporting.loop_sides.closing_month IS 'First day of the month of closing_date.';
-
-COMMENT ON COLUMN reporting.loop_sides.loop_updated IS 'When the loop last changed in Dotloop.';
-
-COMMENT ON COLUMN reporting.loop_sides.price IS 'The deal''s Purchase/Sale Price.';
-
-COMMENT ON COLUMN reporting.loop_sides.deal_commission IS 'The deal''s total commission before the split between the sides (see reporting.loops.deal_commission).';
-
-COMMENT ON COLUMN reporting.loop_sides.split_amount IS 'This side''s Sale Commission Split $.';
-
-COMMENT ON COLUMN reporting.loop_sides.split_percent IS 'This side''s Sale Commission Split % as a fraction.';
-
-COMMENT ON COLUMN reporting.loop_sides.gci_rule IS 'Which rule gave the GCI, the first that yields a value: ''split_amount'' (this side''s Sale Commission Split $), ''split_percent'' (deal_commission x this side''s Split %), ''total_commission'' (a single-side loop with no split filled gets the whole deal_commission); NULL when none applies and gci is unknown.';
-
-COMMENT ON COLUMN reporting.loop_sides.gci IS 'Gross commission income of this side, by gci_rule; NULL when it cannot be derived (listed in reporting.data_quality for closed and under-contract sides). Set for open sides too, as the pipeline''s expected GCI: filter is_closed for production.';
-
-COMMENT ON COLUMN reporting.loop_sides.is_referral_only IS 'True for a referral: a commission with no deal price (missing or 0). It adds GCI but no volume and no unit.';
-
-COMMENT ON COLUMN reporting.loop_sides.volume IS 'The side''s sales volume: the Purchase/Sale Price; for a lease without a price, the Rent as entered (one rent payment, not the lease''s total); 0 for a referral; NULL when the price is missing or unreadable. Filter is_closed for closed volume.';
-
-COMMENT ON COLUMN reporting.loop_sides.units IS 'The side counted as a unit: 1, or 0 for a referral. Filter is_closed for closed units.';
-
-COMMENT ON COLUMN reporting.loop_sides.agent_count IS 'How many agents with an e-mail work this side (LISTING_AGENTs on the sell side; BUYING_AGENTs, or TENANT_AGENTs on a lease, on the buy side); they share its GCI, volume and unit equally in reporting.agent_credits.';
-
-COMMENT ON COLUMN reporting.loop_sides.agents_without_email IS 'Names of this side''s agents who have no e-mail and so get no credit, comma-separated; NULL when there are none.';

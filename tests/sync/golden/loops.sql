@@ -1,5 +1,152 @@
 -- reporting.loops: generated from datasets/loops.yaml; edit the spec, not this SQL.
-CREATE OR REPLACE VIEW reporting.loops AS
+CREATE TABLE reporting.loops (
+  loop_id BIGINT,
+  profile_id BIGINT,
+  name TEXT,
+  transaction_type TEXT,
+  status TEXT,
+  is_lease BOOLEAN,
+  represented_side TEXT,
+  is_closed BOOLEAN,
+  created TIMESTAMPTZ,
+  updated TIMESTAMPTZ,
+  loop_url TEXT,
+  street_number TEXT,
+  street_name TEXT,
+  unit_number TEXT,
+  street_address TEXT,
+  city TEXT,
+  state TEXT,
+  postal_code TEXT,
+  county TEXT,
+  country TEXT,
+  mls_number TEXT,
+  price NUMERIC,
+  commission_rate NUMERIC,
+  commission_total NUMERIC,
+  buy_side_split_percent NUMERIC,
+  sell_side_split_percent NUMERIC,
+  buy_side_split_amount NUMERIC,
+  sell_side_split_amount NUMERIC,
+  buy_side_split_entered BOOLEAN,
+  sell_side_split_entered BOOLEAN,
+  earnest_money NUMERIC,
+  rent NUMERIC,
+  rent_commission NUMERIC,
+  price_missing BOOLEAN,
+  deal_commission NUMERIC,
+  contract_date DATE,
+  closing_date DATE,
+  closing_month DATE,
+  listing_date DATE,
+  original_price NUMERIC,
+  current_price NUMERIC,
+  referral_percent NUMERIC,
+  referral_source TEXT,
+  days_to_close INT,
+  days_on_market INT,
+  unparsed_fields JSONB
+);
+
+CREATE INDEX loops_loop_id_idx ON reporting.loops(loop_id);
+
+CREATE INDEX loops_closing_month_idx ON reporting.loops(closing_month);
+
+COMMENT ON TABLE reporting.loops IS 'One row per Dotloop loop the brokerage can see (loops removed from Dotloop are left out), with its details read into types. Money is in the loop''s currency, percentages are fractions (0.06 = 6%). A detail that holds a value which cannot be read is NULL here and listed in unparsed_fields and in reporting.data_quality.';
+
+COMMENT ON COLUMN reporting.loops.loop_id IS 'Dotloop''s id of the loop, the number in the loop''s URL (not the "Loop ID" shown among the loop''s details).';
+
+COMMENT ON COLUMN reporting.loops.profile_id IS 'The Dotloop profile the loop belongs to: profileId from the loop itself, else the lowest-numbered profile through which it was seen.';
+
+COMMENT ON COLUMN reporting.loops.name IS 'The loop''s name as shown in Dotloop, usually the property address.';
+
+COMMENT ON COLUMN reporting.loops.transaction_type IS 'Dotloop''s transaction type: PURCHASE_OFFER, LISTING_FOR_SALE, LISTING_FOR_LEASE, LEASE_OFFER, REAL_ESTATE_OTHER or OTHER (unknown values are kept as they come).';
+
+COMMENT ON COLUMN reporting.loops.status IS 'Dotloop''s loop status, such as PRE_OFFER, ACTIVE_LISTING, UNDER_CONTRACT, SOLD, LEASED or ARCHIVED.';
+
+COMMENT ON COLUMN reporting.loops.is_lease IS 'True for lease transactions (LEASE_OFFER, LISTING_FOR_LEASE).';
+
+COMMENT ON COLUMN reporting.loops.represented_side IS 'The side the transaction type represents: ''buy'' for purchase and lease offers, ''sell'' for listings; NULL for other types, which count no side (reporting.loop_sides adds the other side for dual agency).';
+
+COMMENT ON COLUMN reporting.loops.is_closed IS 'True when the deal closed: status SOLD, or LEASED for a lease. A closed deal counts in the period of its closing_date.';
+
+COMMENT ON COLUMN reporting.loops.created IS 'When the loop was created in Dotloop.';
+
+COMMENT ON COLUMN reporting.loops.updated IS 'When the loop last changed in Dotloop.';
+
+COMMENT ON COLUMN reporting.loops.loop_url IS 'Link that opens the loop in Dotloop.';
+
+COMMENT ON COLUMN reporting.loops.street_number IS 'Property Address / Street Number.';
+
+COMMENT ON COLUMN reporting.loops.street_name IS 'Property Address / Street Name.';
+
+COMMENT ON COLUMN reporting.loops.unit_number IS 'Property Address / Unit Number.';
+
+COMMENT ON COLUMN reporting.loops.street_address IS 'Street number, street name and unit on one line.';
+
+COMMENT ON COLUMN reporting.loops.city IS 'Property Address / City.';
+
+COMMENT ON COLUMN reporting.loops.state IS 'Property Address / State/Prov (state or province).';
+
+COMMENT ON COLUMN reporting.loops.postal_code IS 'Property Address / Zip/Postal Code.';
+
+COMMENT ON COLUMN reporting.loops.county IS 'Property Address / County.';
+
+COMMENT ON COLUMN reporting.loops.country IS 'Property Address / Country.';
+
+COMMENT ON COLUMN reporting.loops.mls_number IS 'Property Address / MLS Number.';
+
+COMMENT ON COLUMN reporting.loops.price IS 'Financials / Purchase/Sale Price.';
+
+COMMENT ON COLUMN reporting.loops.commission_rate IS 'Financials / Sale Commission Rate as a fraction of the price (0.06 = 6%).';
+
+COMMENT ON COLUMN reporting.loops.commission_total IS 'Financials / Sale Commission Total, as entered.';
+
+COMMENT ON COLUMN reporting.loops.buy_side_split_percent IS 'Financials / Sale Commission Split % - Buy Side: the buy side''s share of the total commission, as a fraction (0.5 = half).';
+
+COMMENT ON COLUMN reporting.loops.sell_side_split_percent IS 'Financials / Sale Commission Split % - Sell Side: the sell side''s share of the total commission, as a fraction (0.5 = half).';
+
+COMMENT ON COLUMN reporting.loops.buy_side_split_amount IS 'Financials / Sale Commission Split $ - Buy Side.';
+
+COMMENT ON COLUMN reporting.loops.sell_side_split_amount IS 'Financials / Sale Commission Split $ - Sell Side.';
+
+COMMENT ON COLUMN reporting.loops.buy_side_split_entered IS 'True when either buy-side split field (% or $) holds something, readable or not.';
+
+COMMENT ON COLUMN reporting.loops.sell_side_split_entered IS 'True when either sell-side split field (% or $) holds something, readable or not.';
+
+COMMENT ON COLUMN reporting.loops.earnest_money IS 'Financials / Earnest Money Amount.';
+
+COMMENT ON COLUMN reporting.loops.rent IS 'Financials / Rent (leases).';
+
+COMMENT ON COLUMN reporting.loops.rent_commission IS 'Financials / Rent Commission Amount (leases).';
+
+COMMENT ON COLUMN reporting.loops.price_missing IS 'True when the deal has no price: Purchase/Sale Price (and, on a lease, Rent) is 0, empty or a placeholder such as n/a. An unreadable price is not missing. A loop with a commission but no price is a referral.';
+
+COMMENT ON COLUMN reporting.loops.deal_commission IS 'The deal''s total commission, split between the sides: Sale Commission Total; else price x Sale Commission Rate; else, for a lease, Rent Commission Amount. NULL when none is available.';
+
+COMMENT ON COLUMN reporting.loops.contract_date IS 'Contract Dates / Contract Agreement Date.';
+
+COMMENT ON COLUMN reporting.loops.closing_date IS 'Contract Dates / Closing Date. A closed deal belongs to the period of this date; a closed loop without one is left out of every period and listed in reporting.data_quality.';
+
+COMMENT ON COLUMN reporting.loops.closing_month IS 'First day of the month of closing_date, for monthly charts.';
+
+COMMENT ON COLUMN reporting.loops.listing_date IS 'Listing Information / Listing Date.';
+
+COMMENT ON COLUMN reporting.loops.original_price IS 'Listing Information / Original Price.';
+
+COMMENT ON COLUMN reporting.loops.current_price IS 'Listing Information / Current Price.';
+
+COMMENT ON COLUMN reporting.loops.referral_percent IS 'Referral / Referral % as a fraction (0.25 = 25%).';
+
+COMMENT ON COLUMN reporting.loops.referral_source IS 'Referral / Referral Source.';
+
+COMMENT ON COLUMN reporting.loops.days_to_close IS 'Days from the Contract Agreement Date to the Closing Date.';
+
+COMMENT ON COLUMN reporting.loops.days_on_market IS 'Days from the Listing Date to the Contract Agreement Date.';
+
+COMMENT ON COLUMN reporting.loops.unparsed_fields IS 'The typed fields above whose Dotloop value could not be read, as {"column": {"label": "Section / Field", "parse": "money", "value": "as entered"}}; {} when every value was read or empty.';
+
+INSERT INTO reporting.loops
 SELECT
   CAST(l.loop_id AS BIGINT) AS loop_id,
   CAST(COALESCE(
@@ -262,97 +409,3 @@ CROSS JOIN LATERAL (
 ) AS _c1
 WHERE
   l.removed_at IS NULL;
-
-COMMENT ON VIEW reporting.loops IS 'One row per Dotloop loop the brokerage can see (loops removed from Dotloop are left out), with its details read into types. Money is in the loop''s currency, percentages are fractions (0.06 = 6%). A detail that holds a value which cannot be read is NULL here and listed in unparsed_fields and in reporting.data_quality.';
-
-COMMENT ON COLUMN reporting.loops.loop_id IS 'Dotloop''s id of the loop, the number in the loop''s URL (not the "Loop ID" shown among the loop''s details).';
-
-COMMENT ON COLUMN reporting.loops.profile_id IS 'The Dotloop profile the loop belongs to: profileId from the loop itself, else the lowest-numbered profile through which it was seen.';
-
-COMMENT ON COLUMN reporting.loops.name IS 'The loop''s name as shown in Dotloop, usually the property address.';
-
-COMMENT ON COLUMN reporting.loops.transaction_type IS 'Dotloop''s transaction type: PURCHASE_OFFER, LISTING_FOR_SALE, LISTING_FOR_LEASE, LEASE_OFFER, REAL_ESTATE_OTHER or OTHER (unknown values are kept as they come).';
-
-COMMENT ON COLUMN reporting.loops.status IS 'Dotloop''s loop status, such as PRE_OFFER, ACTIVE_LISTING, UNDER_CONTRACT, SOLD, LEASED or ARCHIVED.';
-
-COMMENT ON COLUMN reporting.loops.is_lease IS 'True for lease transactions (LEASE_OFFER, LISTING_FOR_LEASE).';
-
-COMMENT ON COLUMN reporting.loops.represented_side IS 'The side the transaction type represents: ''buy'' for purchase and lease offers, ''sell'' for listings; NULL for other types, which count no side (reporting.loop_sides adds the other side for dual agency).';
-
-COMMENT ON COLUMN reporting.loops.is_closed IS 'True when the deal closed: status SOLD, or LEASED for a lease. A closed deal counts in the period of its closing_date.';
-
-COMMENT ON COLUMN reporting.loops.created IS 'When the loop was created in Dotloop.';
-
-COMMENT ON COLUMN reporting.loops.updated IS 'When the loop last changed in Dotloop.';
-
-COMMENT ON COLUMN reporting.loops.loop_url IS 'Link that opens the loop in Dotloop.';
-
-COMMENT ON COLUMN reporting.loops.street_number IS 'Property Address / Street Number.';
-
-COMMENT ON COLUMN reporting.loops.street_name IS 'Property Address / Street Name.';
-
-COMMENT ON COLUMN reporting.loops.unit_number IS 'Property Address / Unit Number.';
-
-COMMENT ON COLUMN reporting.loops.street_address IS 'Street number, street name and unit on one line.';
-
-COMMENT ON COLUMN reporting.loops.city IS 'Property Address / City.';
-
-COMMENT ON COLUMN reporting.loops.state IS 'Property Address / State/Prov (state or province).';
-
-COMMENT ON COLUMN reporting.loops.postal_code IS 'Property Address / Zip/Postal Code.';
-
-COMMENT ON COLUMN reporting.loops.county IS 'Property Address / County.';
-
-COMMENT ON COLUMN reporting.loops.country IS 'Property Address / Country.';
-
-COMMENT ON COLUMN reporting.loops.mls_number IS 'Property Address / MLS Number.';
-
-COMMENT ON COLUMN reporting.loops.price IS 'Financials / Purchase/Sale Price.';
-
-COMMENT ON COLUMN reporting.loops.commission_rate IS 'Financials / Sale Commission Rate as a fraction of the price (0.06 = 6%).';
-
-COMMENT ON COLUMN reporting.loops.commission_total IS 'Financials / Sale Commission Total, as entered.';
-
-COMMENT ON COLUMN reporting.loops.buy_side_split_percent IS 'Financials / Sale Commission Split % - Buy Side: the buy side''s share of the total commission, as a fraction (0.5 = half).';
-
-COMMENT ON COLUMN reporting.loops.sell_side_split_percent IS 'Financials / Sale Commission Split % - Sell Side: the sell side''s share of the total commission, as a fraction (0.5 = half).';
-
-COMMENT ON COLUMN reporting.loops.buy_side_split_amount IS 'Financials / Sale Commission Split $ - Buy Side.';
-
-COMMENT ON COLUMN reporting.loops.sell_side_split_amount IS 'Financials / Sale Commission Split $ - Sell Side.';
-
-COMMENT ON COLUMN reporting.loops.buy_side_split_entered IS 'True when either buy-side split field (% or $) holds something, readable or not.';
-
-COMMENT ON COLUMN reporting.loops.sell_side_split_entered IS 'True when either sell-side split field (% or $) holds something, readable or not.';
-
-COMMENT ON COLUMN reporting.loops.earnest_money IS 'Financials / Earnest Money Amount.';
-
-COMMENT ON COLUMN reporting.loops.rent IS 'Financials / Rent (leases).';
-
-COMMENT ON COLUMN reporting.loops.rent_commission IS 'Financials / Rent Commission Amount (leases).';
-
-COMMENT ON COLUMN reporting.loops.price_missing IS 'True when the deal has no price: Purchase/Sale Price (and, on a lease, Rent) is 0, empty or a placeholder such as n/a. An unreadable price is not missing. A loop with a commission but no price is a referral.';
-
-COMMENT ON COLUMN reporting.loops.deal_commission IS 'The deal''s total commission, split between the sides: Sale Commission Total; else price x Sale Commission Rate; else, for a lease, Rent Commission Amount. NULL when none is available.';
-
-COMMENT ON COLUMN reporting.loops.contract_date IS 'Contract Dates / Contract Agreement Date.';
-
-COMMENT ON COLUMN reporting.loops.closing_date IS 'Contract Dates / Closing Date. A closed deal belongs to the period of this date; a closed loop without one is left out of every period and listed in reporting.data_quality.';
-
-COMMENT ON COLUMN reporting.loops.closing_month IS 'First day of the month of closing_date, for monthly charts.';
-
-COMMENT ON COLUMN reporting.loops.listing_date IS 'Listing Information / Listing Date.';
-
-COMMENT ON COLUMN reporting.loops.original_price IS 'Listing Information / Original Price.';
-
-COMMENT ON COLUMN reporting.loops.current_price IS 'Listing Information / Current Price.';
-
-COMMENT ON COLUMN reporting.loops.referral_percent IS 'Referral / Referral % as a fraction (0.25 = 25%).';
-
-COMMENT ON COLUMN reporting.loops.referral_source IS 'Referral / Referral Source.';
-
-COMMENT ON COLUMN reporting.loops.days_to_close IS 'Days from the Contract Agreement Date to the Closing Date.';
-
-COMMENT ON COLUMN reporting.loops.days_on_market IS 'Days from the Listing Date to the Contract Agreement Date.';
-
-COMMENT ON COLUMN reporting.loops.unparsed_fields IS 'The typed fields above whose Dotloop value could not be read, as {"column": {"label": "Section / Field", "parse": "money", "value": "as entered"}}; {} when every value was read or empty.';

@@ -1,0 +1,163 @@
+"""Fast tables against the parsing views: filled whole, then refreshed by change."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from connector.secrets import Secret
+from sync.db import apply_schema
+from sync.settings import Settings
+from sync.views import apply_views, refresh_reporting
+from tests.fixtures.ledger import land_ledger, render_ledger
+
+TABLES = ["loops", "loop_participants", "loop_sides", "agent_credits"]
+Conn = psycopg.Connection[Any]
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=Secret(database_url))
+
+
+@pytest.fixture
+def ledger(settings: Settings, tmp_path: Path) -> Iterator[Conn]:
+    """The ledger landed a day ago, the views applied and the tables filled."""
+    assert settings.database_url is not None
+    root = render_ledger(tmp_path, datetime.date.today().year)
+    with psycopg.connect(settings.database_url.reveal(), autocommit=True) as conn:
+        apply_schema(conn, settings)
+        land_ledger(conn, settings.raw_schema, root)
+        conn.execute(
+            "UPDATE dotloop_raw.loop SET fetched_at = now() - interval '1 day', "
+            "first_seen_at = now() - interval '1 day'"
+        )
+        conn.execute(
+            "UPDATE dotloop_raw.loop_profile "
+            "SET first_seen_at = now() - interval '1 day'"
+        )
+        apply_views(conn, settings)
+        yield conn
+
+
+def differences(conn: Conn, table: str) -> list[tuple[Any, ...]]:
+    """Rows in the fast table or the parsing view but not both (multisets)."""
+    return conn.execute(
+        f"(SELECT * FROM reporting.{table} EXCEPT ALL "
+        f"SELECT * FROM reporting_lib.{table}) UNION ALL "
+        f"(SELECT * FROM reporting_lib.{table} EXCEPT ALL "
+        f"SELECT * FROM reporting.{table})"
+    ).fetchall()
+
+
+def change_price(conn: Conn) -> None:
+    conn.execute(
+        "UPDATE dotloop_raw.loop SET fetched_at = now(), details = jsonb_set("
+        "details, '{Financials,Purchase/Sale Price}', '\"$700,000\"') "
+        "WHERE loop_id = 5001"
+    )
+
+
+def rename_agent(conn: Conn) -> None:
+    # Carla's newest loop renames her: her rows on other loops follow.
+    conn.execute(
+        "UPDATE dotloop_raw.loop SET fetched_at = now(), participants = ("
+        "SELECT jsonb_agg(CASE WHEN p ->> 'fullName' = 'Carla Reyes-Lopez' "
+        "THEN jsonb_set(p, '{fullName}', '\"Carla Lopez\"') ELSE p END) "
+        "FROM jsonb_array_elements(participants) AS p) WHERE loop_id = 5013"
+    )
+
+
+def remove_loop(conn: Conn) -> None:
+    conn.execute("UPDATE dotloop_raw.loop SET removed_at = now() WHERE loop_id = 5004")
+
+
+def purge_loop(conn: Conn) -> None:
+    conn.execute("DELETE FROM dotloop_raw.loop WHERE loop_id = 5003")
+
+
+def add_loop(conn: Conn) -> None:
+    conn.execute(
+        "INSERT INTO dotloop_raw.loop (loop_id, summary, details, participants, "
+        "loop_updated, first_seen_at, fetched_at) "
+        "SELECT 9001, jsonb_set(summary, '{id}', '9001'), details, participants, "
+        "loop_updated, now(), now() FROM dotloop_raw.loop WHERE loop_id = 5002"
+    )
+
+
+def link_lower_profile(conn: Conn) -> None:
+    conn.execute(
+        "INSERT INTO dotloop_raw.loop_profile VALUES (5015, 7, now(), now(), NULL)"
+    )
+
+
+CHANGES = [
+    pytest.param(change_price, 1, id="price"),
+    pytest.param(rename_agent, 1, id="agent-renamed"),
+    pytest.param(remove_loop, 1, id="removed"),
+    pytest.param(purge_loop, 1, id="purged"),
+    pytest.param(add_loop, 1, id="new-loop"),
+    pytest.param(link_lower_profile, 1, id="new-profile-link"),
+]
+
+
+def test_filled_tables_equal_the_parsing_views(ledger: Conn) -> None:
+    for table in TABLES:
+        assert differences(ledger, table) == [], table
+        count = ledger.execute(f"SELECT count(*) FROM reporting.{table}").fetchone()
+        assert count is not None and count[0] > 0, table
+
+
+def test_refresh_with_nothing_changed_touches_nothing(
+    ledger: Conn, settings: Settings
+) -> None:
+    result = refresh_reporting(ledger, settings)
+
+    assert not result.full
+    assert result.loops_changed == 0
+    assert result.rows_written == {}
+
+
+@pytest.mark.parametrize(("change", "loops"), CHANGES)
+def test_refresh_replaces_what_changed(
+    ledger: Conn, settings: Settings, change: Callable[[Conn], None], loops: int
+) -> None:
+    change(ledger)
+
+    result = refresh_reporting(ledger, settings)
+
+    assert not result.full
+    assert result.loops_changed == loops
+    for table in TABLES:
+        assert differences(ledger, table) == [], table
+
+
+def test_renamed_agent_is_renamed_on_every_loop(
+    ledger: Conn, settings: Settings
+) -> None:
+    rename_agent(ledger)
+
+    refresh_reporting(ledger, settings)
+
+    names = ledger.execute(
+        "SELECT DISTINCT agent_name FROM reporting.agent_credits "
+        "WHERE agent_email = 'carla.reyes@summitrealty.example'"
+    ).fetchall()
+    assert names == [("Carla Lopez",)]
+
+
+def test_refresh_after_spec_change_fills_again(
+    ledger: Conn, settings: Settings
+) -> None:
+    ledger.execute("UPDATE reporting_lib.refresh_state SET definition_hash = 'old'")
+    ledger.execute("DELETE FROM reporting.loop_sides")
+
+    result = refresh_reporting(ledger, settings)
+
+    assert result.full
+    assert differences(ledger, "loop_sides") == []
