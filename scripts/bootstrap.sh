@@ -22,4 +22,3 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
     "$venv/bin/python" -m pip install --quiet -c constraints.txt -e '.[superset,dev]'
     echo "$wanted" > "$stamp"
 fi
-bash scripts/install_helm.sh

@@ -4,6 +4,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=.venv/bin
 
+# The chart tests render with helm, which only the tests need.
+bash scripts/install_helm.sh
+
 "$bin/ruff" check .
 "$bin/ruff" format --check .
 "$bin/mypy"

@@ -78,7 +78,9 @@ def build_bundle(
         database_uri = settings.database_url.reveal()
     values = {
         "SQLALCHEMY_URI": superset_database_uri(
-            database_uri, settings.reporting_reader_role
+            database_uri,
+            settings.reporting_reader_role,
+            with_password=settings.reporting_reader_password is not None,
         ),
         "REPORTING_SCHEMA": settings.reporting_schema,
     }
@@ -95,16 +97,19 @@ def build_bundle(
 
 
 def bundle_passwords(settings: Settings) -> dict[str, str]:
-    """The `passwords` form field of the import: the reader's password by file."""
+    """The `passwords` form field of the import: the reader's password by file.
+
+    Empty when no password is configured: the reader then logs in by trust or
+    peer authentication and the bundle's URL carries no password mask.
+    """
     if settings.reporting_reader_password is None:
-        raise ConfigurationError(
-            "REPORTING_READER_PASSWORD is not set: Superset needs it to connect "
-            f"to the reporting database as {settings.reporting_reader_role}"
-        )
+        return {}
     return {DATABASE_FILE: settings.reporting_reader_password.reveal()}
 
 
-def superset_database_uri(database_url: str, user: str) -> str:
+def superset_database_uri(
+    database_url: str, user: str, *, with_password: bool = True
+) -> str:
     """The psycopg2 URL of the same database as `user`, password masked.
 
     >>> superset_database_uri("postgresql://app:pw@127.0.0.1:5432/db", "reader")
@@ -125,7 +130,8 @@ def superset_database_uri(database_url: str, user: str) -> str:
         port = f":{parts.port}" if parts.port else ""
     except ValueError:
         raise ConfigurationError("the reporting database URL has a bad port") from None
-    netloc = f"{quote(user, safe='')}:{PASSWORD_MASK}@{host}{port}"
+    password = f":{PASSWORD_MASK}" if with_password else ""
+    netloc = f"{quote(user, safe='')}{password}@{host}{port}"
     return urlunsplit(("postgresql+psycopg2", netloc, parts.path, parts.query, ""))
 
 

@@ -122,18 +122,34 @@ def _dashboards(
         home=settings.data_dir / "superset",
         secret_key=local.superset_secret_key,
         admin_password=local.superset_admin_password,
-        port=port if _port_is_free(port) else free_port(),
-        env={
-            "GUEST_TOKEN_JWT_SECRET": local.guest_token_secret.reveal(),
-            "GUEST_TOKEN_JWT_AUDIENCE": GUEST_TOKEN_AUDIENCE,
-            "DOTLOOP_REPORTER_DATA_DIR": str(settings.data_dir),
-        },
+        port=_free_or_other(port),
+        env=_superset_env(settings, local),
     )
     console.print("Preparing Superset (the first time takes about a minute)...")
     prepare(local_superset)
     server = stack.enter_context(start_superset(local_superset))
     with server.client() as client:
         return import_with(client, settings, url=server.url, bundle=None)
+
+
+def _superset_env(settings: Settings, local: LocalSecrets) -> dict[str, str]:
+    env = {
+        "GUEST_TOKEN_JWT_SECRET": local.guest_token_secret.reveal(),
+        "GUEST_TOKEN_JWT_AUDIENCE": GUEST_TOKEN_AUDIENCE,
+        "DOTLOOP_REPORTER_DATA_DIR": str(settings.data_dir),
+    }
+    if settings.redis_url is not None:
+        # Superset's caches go to the same Redis as the queue when one is set.
+        env["REDIS_URL"] = settings.redis_url.reveal()
+    return env
+
+
+def _free_or_other(port: int) -> int:
+    if _port_is_free(port):
+        return port
+    other = free_port()
+    console.print(f"Port {port} is taken; Superset will listen on {other} instead.")
+    return other
 
 
 def _announce(dashboard_url: str, settings: Settings, local: LocalSecrets) -> None:
@@ -167,6 +183,8 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 def _port_is_free(port: int) -> bool:
     with socket.socket() as probe:
+        # As a server binds: a port in TIME_WAIT after our last run is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:

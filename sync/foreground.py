@@ -59,6 +59,8 @@ def sync_with_progress(settings: Settings, *, trigger: str) -> SyncRunResult:
             )
 
         result = run_sync(settings, client, trigger=trigger, progress=update)
+        bar.update(profiles, completed=result.counts.profiles)
+        bar.update(loops, total=result.counts.loops_seen)
     with db.connect(settings) as conn:
         refresh_reporting(conn, settings)
     return result

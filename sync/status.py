@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from psycopg import sql
@@ -26,12 +27,15 @@ _RUN_COLUMNS = (
 
 
 def print_status(settings: Settings, *, limit: int = 10) -> int:
-    """Print the last runs and per-profile freshness; 1 when the last run failed."""
-    with db.connect(settings) as conn:
-        db.apply_schema(conn, settings)
+    """Print the last runs and per-profile freshness; 1 when the last run failed.
+
+    Read-only: it never creates or migrates anything.
+    """
+    with db.connect(settings) as conn, db.storage_errors("read the sync runs"):
         runs = _recent_runs(conn, settings, limit)
         freshness = _freshness(conn, settings)
-    console = Console()
+    # Piped to a file, rich would wrap to 80 columns and cut the timestamps.
+    console = Console(width=None if sys.stdout.isatty() else 160)
     console.print(_table("Recent sync runs", _RUN_COLUMNS, runs))
     console.print(
         _table(

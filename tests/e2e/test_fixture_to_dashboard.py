@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -158,3 +159,18 @@ def test_second_import_changes_nothing(
 def import_with_fresh_client(superset: SupersetServer, settings: Settings) -> str:
     with superset.client() as client:
         return import_with(client, settings, url=superset.url, bundle=None)
+
+
+def test_superset_action_log_keeps_no_database_password(
+    superset: SupersetServer, synced_settings: Settings, imported: str
+) -> None:
+    password = synced_settings.reporting_reader_password
+    assert password is not None
+    metadata = sqlite3.connect(superset.local.home / "superset.db")
+    try:
+        rows = metadata.execute("SELECT json FROM logs").fetchall()
+    finally:
+        metadata.close()
+
+    assert any("assets" in (row[0] or "") for row in rows), "import not logged"
+    assert not [row for row in rows if password.reveal() in (row[0] or "")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import doctest
 import json
 import shutil
@@ -169,9 +170,17 @@ def test_no_password_is_in_the_zip(bundle: Path, settings: Settings) -> None:
     assert bundle_passwords(settings) == {DATABASE_FILE: READER_PASSWORD}
 
 
-def test_passwords_need_the_reader_password() -> None:
-    with pytest.raises(ConfigurationError, match="REPORTING_READER_PASSWORD"):
-        bundle_passwords(Settings())
+def test_without_a_reader_password_nothing_is_masked_or_sent(
+    tmp_path: Path, settings: Settings
+) -> None:
+    trusting = dataclasses.replace(settings, reporting_reader_password=None)
+
+    files = read_bundle(build_bundle(trusting, tmp_path, database_uri=DATABASE_URI))
+
+    database = yaml.safe_load(files[DATABASE_FILE])
+    assert "XXXXXXXXXX" not in database["sqlalchemy_uri"]
+    assert database["sqlalchemy_uri"].startswith("postgresql+psycopg2://")
+    assert bundle_passwords(trusting) == {}
 
 
 def test_build_needs_a_database_address(tmp_path: Path) -> None:

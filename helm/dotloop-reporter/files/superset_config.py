@@ -230,3 +230,44 @@ SQLLAB_CTAS_NO_LIMIT = False
 
 PREVENT_UNSAFE_DB_CONNECTIONS = True
 CONTENT_SECURITY_POLICY_WARNING = False
+
+# Superset's action log stores each request's form and JSON body, and the
+# assets import sends database passwords in its form: drop credentials before a
+# record is written.
+from superset.utils.log import DBEventLogger  # noqa: E402
+
+_CREDENTIAL_KEYS = frozenset(
+    {
+        "password",
+        "passwords",
+        "ssh_tunnel_passwords",
+        "ssh_tunnel_private_keys",
+        "ssh_tunnel_private_key_passwords",
+        "sqlalchemy_uri",
+        "masked_encrypted_extra",
+        "encrypted_extra",
+    }
+)
+
+
+def _without_credentials(record: Any) -> Any:
+    if not isinstance(record, dict):
+        return record
+    return {
+        key: "[removed]" if key in _CREDENTIAL_KEYS else value
+        for key, value in record.items()
+    }
+
+
+class CredentialFreeEventLogger(DBEventLogger):  # type: ignore[misc]
+    """The database event logger, minus any credential a request carried."""
+
+    def log(self, user_id: Any, action: str, *args: Any, **kwargs: Any) -> None:
+        if "records" in kwargs:
+            kwargs["records"] = [_without_credentials(r) for r in kwargs["records"]]
+        if kwargs.get("curated_payload"):
+            kwargs["curated_payload"] = _without_credentials(kwargs["curated_payload"])
+        super().log(user_id, action, *args, **kwargs)
+
+
+EVENT_LOGGER = CredentialFreeEventLogger()
