@@ -73,6 +73,19 @@ def _build_parser() -> argparse.ArgumentParser:
     sync = commands.add_parser("sync", help="sync every profile once, in foreground")
     sync.set_defaults(handler=_sync)
 
+    commands.add_parser(
+        "plan", help="estimate the requests and hours of a backfill and a nightly run"
+    ).set_defaults(handler=_plan)
+    commands.add_parser(
+        "sweep", help="mark loops gone from Dotloop as removed (history is kept)"
+    ).set_defaults(handler=_sweep)
+    commands.add_parser(
+        "replay", help="rebuild the reporting tables from stored payloads, no requests"
+    ).set_defaults(handler=_replay)
+    commands.add_parser(
+        "purge", help="delete stored payloads older than DOTLOOP_RETENTION_DAYS"
+    ).set_defaults(handler=_purge)
+
     worker = commands.add_parser("worker", help="run the Huey consumer")
     worker.add_argument("--workers", type=int, default=1)
     worker.add_argument(
@@ -156,6 +169,66 @@ def _sync(settings: Settings, args: argparse.Namespace) -> int:
     from .foreground import sync_in_foreground
 
     return sync_in_foreground(with_database(settings))
+
+
+def _plan(settings: Settings, args: argparse.Namespace) -> int:
+    from .plan import plan_sync
+    from .tasks import build_client
+
+    settings = _with_database(settings)
+    with build_client(settings) as client:
+        print(plan_sync(settings, client).render())
+    return 0
+
+
+def _sweep(settings: Settings, args: argparse.Namespace) -> int:
+    from .sweep import sweep
+    from .tasks import build_client
+
+    settings = _with_database(settings)
+    with build_client(settings) as client:
+        result = sweep(settings, client)
+    print(
+        f"sweep run {result.run_id}: {result.loops_removed} loops marked removed, "
+        f"{result.loops_restored} restored, {result.requests} requests"
+    )
+    if result.incomplete_profiles:
+        ids = ", ".join(map(str, result.incomplete_profiles))
+        print(f"listing incomplete for profiles {ids}: nothing marked there")
+        return 1
+    return 0
+
+
+def _replay(settings: Settings, args: argparse.Namespace) -> int:
+    from .replay import replay
+
+    result = replay(_with_database(settings))
+    print(
+        f"rebuilt the reporting tables from {result.loops} stored loops "
+        f"({result.payloads} payloads); no request was made"
+    )
+    return 0
+
+
+def _purge(settings: Settings, args: argparse.Namespace) -> int:
+    from .retention import purge
+
+    result = purge(_with_database(settings))
+    if result.cutoff is None:
+        print("no retention policy (DOTLOOP_RETENTION_DAYS): nothing deleted")
+        return 0
+    print(
+        f"deleted what was stored before {result.cutoff:%Y-%m-%d}: "
+        f"{result.loops} removed loops, {result.history} history payloads, "
+        f"{result.quarantine} quarantined payloads"
+    )
+    return 0
+
+
+def _with_database(settings: Settings) -> Settings:
+    from .embedded import with_database
+
+    return with_database(settings)
 
 
 def _worker(settings: Settings, args: argparse.Namespace) -> int:

@@ -72,6 +72,13 @@ class Rejection:
     loop_id: int | None
 
 
+# One encoder for every document: json.dumps() with options builds a new one
+# per call, a sixth of the cost of a small document.
+_CANONICAL = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
+
+
 def canonical_json(value: Any) -> str:
     """The JSON text hashed for history: sorted keys, compact separators.
 
@@ -79,13 +86,7 @@ def canonical_json(value: Any) -> str:
     '{"a":[1,"é"],"b":1}'
     """
     try:
-        return json.dumps(
-            value,
-            sort_keys=True,
-            separators=(",", ":"),
-            ensure_ascii=False,
-            allow_nan=False,
-        )
+        return _CANONICAL.encode(value)
     except (TypeError, ValueError) as exc:
         raise UnusablePayload(f"not representable as JSON: {exc}") from None
 

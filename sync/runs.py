@@ -3,26 +3,32 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
+import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Literal
+from types import TracebackType
+from typing import Literal, TypeVar
 
 import psycopg
 from psycopg import sql
 
 from connector.secrets import redact
 
-from .db import Connection, storage_errors
-from .errors import SyncInProgressError
+from .db import Connection, connect, storage_errors
+from .errors import StorageError, SyncInProgressError
+from .settings import Settings
 
 logger = logging.getLogger(__name__)
 
 RunStatus = Literal["succeeded", "failed"]
+T = TypeVar("T")
 
 # The longest error text kept on a run row; the log has the rest.
 _ERROR_LIMIT = 2000
+# Reconnecting after a lost connection: a restarting Postgres takes seconds.
+RECONNECT_ATTEMPTS = 6
+RECONNECT_DELAY_SECONDS = 0.5
 
 
 @dataclass
@@ -37,6 +43,7 @@ class RunCounts:
     quarantined: int = 0
     requests: int = 0
     throttled: int = 0
+    loops_removed: int = 0
 
 
 @dataclass(frozen=True)
@@ -47,26 +54,119 @@ class RunStart:
     started_at: datetime
 
 
-@contextmanager
-def run_lock(conn: Connection, schema: str) -> Iterator[None]:
-    """Hold the session lock that lets one sync run land into schema at a time.
+class RunDatabase:
+    """The connection a run works on, holding the lock that admits one run.
 
-    A session lock ends with its connection, so a worker that dies mid-run
-    never leaves the next run locked out.
+    The lock is a session lock: it ends with its connection, so a worker that
+    dies mid-run never leaves the next run locked out. When the connection is
+    lost (Postgres restarted, the backend terminated), transact() reconnects,
+    takes the lock again and runs the interrupted unit of work again whole.
     """
-    key = f"dotloop-reporter:sync:{schema}"
-    with storage_errors("take the sync lock"):
-        row = conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (key,))
-        acquired = bool((row.fetchone() or (False,))[0])
-    if not acquired:
-        raise SyncInProgressError(
-            f"another sync run is landing into {schema}; wait for it to finish "
-            "(see `dotloop-reporter status`)"
-        )
-    try:
-        yield
-    finally:
-        _release(conn, key)
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        attempts: int = RECONNECT_ATTEMPTS,
+        delay: float = RECONNECT_DELAY_SECONDS,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.settings = settings
+        self.attempts = attempts
+        self.delay = delay
+        self.sleep = sleep
+        self.key = f"dotloop-reporter:sync:{settings.raw_schema}"
+        self._conn: Connection | None = None
+
+    @property
+    def conn(self) -> Connection:
+        """The current connection (a new one after a reconnect)."""
+        if self._conn is None:
+            raise RuntimeError("the run database is not open")
+        return self._conn
+
+    def __enter__(self) -> RunDatabase:
+        self._conn = connect(self.settings)
+        try:
+            self._prepare()
+        except BaseException:
+            self._conn.close()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        _release(conn, self.key)
+        conn.close()
+
+    def transact(self, work: Callable[[Connection], T]) -> T:
+        """Run work in one transaction, again whole after a lost connection."""
+        attempt = 1
+        while True:
+            try:
+                with self.conn.transaction():
+                    return work(self.conn)
+            except (StorageError, psycopg.Error) as exc:
+                if not self._lost() or attempt >= self.attempts:
+                    if isinstance(exc, psycopg.Error):
+                        raise StorageError(
+                            f"Postgres failed: {redact(str(exc))}"
+                        ) from exc
+                    raise
+                logger.warning(
+                    "lost the Postgres connection (%s); reconnecting to retry "
+                    "the unit of work (attempt %d of %d)",
+                    redact(str(exc)).splitlines()[0] if str(exc) else "closed",
+                    attempt + 1,
+                    self.attempts,
+                )
+            self._reconnect()
+            attempt += 1
+
+    def _lost(self) -> bool:
+        conn = self.conn
+        return bool(conn.broken or conn.closed)
+
+    def _reconnect(self) -> None:
+        old, self._conn = self._conn, None
+        if old is not None:
+            old.close()
+        for attempt in range(1, self.attempts + 1):
+            self.sleep(self.delay * attempt)
+            try:
+                self._conn = connect(self.settings)
+                break
+            except StorageError:
+                if attempt == self.attempts:
+                    raise
+                logger.warning("Postgres is not reachable yet; trying again")
+        self._prepare()
+
+    def _prepare(self) -> None:
+        # A commit need not wait for the disk: the checkpoint commits with
+        # its page, so a commit Postgres loses in a crash loses both, and the
+        # page is simply fetched and landed again.
+        with storage_errors("prepare the sync session"):
+            self.conn.execute("SET synchronous_commit = off")
+        self._lock()
+
+    def _lock(self) -> None:
+        with storage_errors("take the sync lock"):
+            row = self.conn.execute(
+                "SELECT pg_try_advisory_lock(hashtext(%s))", (self.key,)
+            ).fetchone()
+        if not (row and row[0]):
+            raise SyncInProgressError(
+                f"another sync run is landing into {self.settings.raw_schema}; "
+                "wait for it to finish (see `dotloop-reporter status`)"
+            )
 
 
 def _release(conn: Connection, key: str) -> None:
@@ -142,21 +242,21 @@ def watermark(conn: Connection, schema: str, profile_id: int) -> datetime | None
     return None if row is None else row[0]
 
 
-def complete_listing(
+def advance_watermark(
     conn: Connection,
     schema: str,
     *,
     profile_id: int,
-    run: RunStart,
-    newest_seen: datetime | None,
+    run_id: int,
+    candidate: datetime | None,
 ) -> None:
-    """After a complete listing: move the watermark forward, never past the start.
+    """After a complete listing: move the watermark forward to candidate.
 
-    The watermark is capped at the run's start because a loop updated while
-    the listing ran may have moved to a page already read.
+    The caller caps candidate at the start of the listing, because a loop
+    updated while the listing ran may have moved to a page already read. The
+    watermark never moves backwards.
     """
-    candidate = None if newest_seen is None else min(newest_seen, run.started_at)
-    params = {"profile_id": profile_id, "watermark": candidate, "run_id": run.run_id}
+    params = {"profile_id": profile_id, "watermark": candidate, "run_id": run_id}
     with storage_errors("advance a profile watermark"):
         conn.execute(_advance(schema), params)
 

@@ -28,12 +28,27 @@ CREATE TABLE IF NOT EXISTS {raw}.loop (
     removed_at timestamptz
 );
 
+-- Which profiles see a loop. No foreign key to loop: every writer inserts a
+-- loop and its link in one statement (and the purge deletes both in one), and
+-- checking the key row by row cost a tenth of landing a page.
 CREATE TABLE IF NOT EXISTS {raw}.loop_profile (
-    loop_id bigint NOT NULL REFERENCES {raw}.loop (loop_id),
+    loop_id bigint NOT NULL,
     profile_id bigint NOT NULL,
     first_seen_at timestamptz NOT NULL,
     last_seen_at timestamptz NOT NULL,
+    -- when a complete sweep of the profile no longer listed the loop
+    removed_at timestamptz,
     PRIMARY KEY (loop_id, profile_id)
+);
+ALTER TABLE {raw}.loop_profile ADD COLUMN IF NOT EXISTS removed_at timestamptz;
+ALTER TABLE {raw}.loop_profile DROP CONSTRAINT IF EXISTS loop_profile_loop_id_fkey;
+
+-- A loop merged into another (LOOP_MERGED): the old id points at its successor.
+-- Either loop may not have been synced yet, so no foreign keys.
+CREATE TABLE IF NOT EXISTS {raw}.loop_merge (
+    loop_id bigint PRIMARY KEY,
+    merged_into bigint NOT NULL,
+    merged_at timestamptz NOT NULL
 );
 
 -- Append-only: each distinct payload of an entity once, by content hash.
@@ -63,8 +78,11 @@ CREATE TABLE IF NOT EXISTS {raw}.sync_run (
     quarantined integer NOT NULL DEFAULT 0,
     requests integer NOT NULL DEFAULT 0,
     throttled integer NOT NULL DEFAULT 0,
+    loops_removed integer NOT NULL DEFAULT 0,
     error text
 );
+ALTER TABLE {raw}.sync_run
+    ADD COLUMN IF NOT EXISTS loops_removed integer NOT NULL DEFAULT 0;
 
 -- Per-profile incremental state: the watermark moves only after a complete
 -- listing and never past the start of the run that made it.
@@ -72,7 +90,37 @@ CREATE TABLE IF NOT EXISTS {raw}.profile_sync_state (
     profile_id bigint PRIMARY KEY,
     watermark timestamptz,
     last_complete_run_id bigint,
-    last_success_at timestamptz
+    last_success_at timestamptz,
+    -- the last sweep that listed every loop of the profile
+    last_sweep_at timestamptz
+);
+ALTER TABLE {raw}.profile_sync_state
+    ADD COLUMN IF NOT EXISTS last_sweep_at timestamptz;
+
+-- A listing under way, one per profile: written in the same transaction as
+-- each page it lands, so a run killed at any point resumes after the last
+-- landed page (see sync/listing.py for how a resume finds its place).
+CREATE TABLE IF NOT EXISTS {raw}.listing_checkpoint (
+    profile_id bigint PRIMARY KEY,
+    -- the listing's updated_min filter; NULL for a backfill
+    since timestamptz,
+    -- when the run that asked for the first page started: the watermark cap
+    started_at timestamptz NOT NULL,
+    run_id bigint,
+    batch_number integer NOT NULL,
+    -- the oldest and newest `updated` landed so far
+    bound timestamptz,
+    newest timestamptz,
+    loops_landed integer NOT NULL DEFAULT 0,
+    pages_landed integer NOT NULL DEFAULT 0,
+    -- meta.total of the first page, for progress
+    listing_total integer,
+    -- completeness accounting of the listing (NULL when totals are unknown)
+    shortfall integer,
+    segment_expected integer,
+    segment_counted integer NOT NULL DEFAULT 0,
+    unusable_pages integer NOT NULL DEFAULT 0,
+    updated_at timestamptz NOT NULL DEFAULT now()
 );
 
 -- Payloads that could not be landed, with why and the bytes as received.

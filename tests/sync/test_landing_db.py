@@ -11,7 +11,9 @@ from sync.errors import ConfigurationError, StorageError
 from sync.settings import Settings
 
 TABLES = {
+    "listing_checkpoint",
     "loop",
+    "loop_merge",
     "loop_profile",
     "payload_history",
     "profile",
