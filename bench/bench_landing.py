@@ -24,12 +24,10 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import psycopg
 from psycopg import sql
 
 from connector.secrets import Secret
@@ -39,9 +37,8 @@ from sync.landing import land_page
 from sync.payloads import ParsedPage, parse_page
 from sync.settings import Settings
 
-ADMIN_URL = os.environ.get(
-    "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
+from .harness import scratch_database
+
 BATCH = 100
 
 
@@ -203,22 +200,6 @@ def report(name: str, loops: int, figure: Figure, copy: Figure) -> None:
         f"(us/loop: client CPU {figure.client_cpu / loops * 1e6:5.1f}, "
         f"Postgres CPU {figure.server_cpu / loops * 1e6:5.1f})"
     )
-
-
-@contextmanager
-def scratch_database() -> Iterator[str]:
-    name = f"bench_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                    sql.Identifier(name)
-                )
-            )
 
 
 if __name__ == "__main__":

@@ -17,21 +17,13 @@ import os
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-import psycopg
-from psycopg import sql
-
-from connector.secrets import Secret
 from connector.simulator import Simulator, SimulatorConfig, generate_brokerage
-from sync.settings import DotloopSettings, Settings, to_environ
+from sync.settings import Settings, to_environ
 
-ADMIN_URL = os.environ.get(
-    "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
+from .harness import scratch_database, simulator_settings
+
 ROOT = Path(__file__).resolve().parents[1]
 SIM = SimulatorConfig(rate_limit_per_minute=100_000_000)
 
@@ -63,7 +55,7 @@ def main() -> None:
         started = time.monotonic()
         data = generate_brokerage(count, seed=13)
         with Simulator(data, SIM) as simulator, scratch_database() as url:
-            figures = run_worker(settings_for(url, simulator))
+            figures = run_worker(simulator_settings(url, simulator))
         minutes = (time.monotonic() - started) / 60
         print(
             f"{count:>8,} loops: worker peak RSS {figures['peak_kb'] / 1024:6.1f} MB "
@@ -84,36 +76,6 @@ def run_worker(settings: Settings) -> dict[str, int]:
     )
     figures: dict[str, int] = json.loads(done.stdout.strip().splitlines()[-1])
     return figures
-
-
-def settings_for(url: str, simulator: Simulator) -> Settings:
-    return Settings(
-        database_url=Secret(url),
-        dotloop=DotloopSettings(
-            api_url=simulator.base_url,
-            auth_url=simulator.auth_url,
-            client_id=SIM.client_id,
-            client_secret=Secret(SIM.client_secret),
-            refresh_token=Secret(SIM.refresh_token),
-            requests_per_minute=SIM.rate_limit_per_minute,
-        ),
-    )
-
-
-@contextmanager
-def scratch_database() -> Iterator[str]:
-    name = f"bench_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                    sql.Identifier(name)
-                )
-            )
 
 
 if __name__ == "__main__":

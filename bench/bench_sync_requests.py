@@ -16,19 +16,13 @@ from __future__ import annotations
 import argparse
 import logging
 import math
-import os
 import random
 import time
-import uuid
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Iterable
+from contextlib import suppress
 from typing import Any
 
-import psycopg
-from psycopg import sql
-
 from connector import DotloopClient, RefreshTokenSource, RequestBudget
-from connector.secrets import Secret
 from connector.simulator import (
     SimulatedData,
     Simulator,
@@ -37,11 +31,10 @@ from connector.simulator import (
 )
 from connector.simulator.data import LoopListing
 from sync.engine import SyncProgress, SyncRunResult, run_sync
-from sync.settings import DotloopSettings, Settings
+from sync.settings import Settings
 
-ADMIN_URL = os.environ.get(
-    "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
+from .harness import scratch_database, simulator_settings
+
 SIM = SimulatorConfig(rate_limit_per_minute=10_000_000)
 BUDGET_PER_MINUTE = 50
 BATCH = 100
@@ -62,13 +55,13 @@ def main() -> None:
     rng = random.Random(9)
     with Simulator(data, SIM) as simulator, scratch_database() as url:
         backfill_minimum = minimum(data, all_loops(data))
-        clean = sync(settings_for(url, simulator, "clean"))
+        clean = sync(simulator_settings(url, simulator, raw_schema="clean"))
         report("backfill", clean.counts.requests, backfill_minimum)
-        resumed = settings_for(url, simulator, "resumed")
+        resumed = simulator_settings(url, simulator, raw_schema="resumed")
         spent = stop_and_resume(resumed, rng, stops=5)
         report("backfill stopped 5 times", spent, backfill_minimum)
         changed = edit(data, rng, args.changed)
-        nightly = sync(settings_for(url, simulator, "clean"))
+        nightly = sync(simulator_settings(url, simulator, raw_schema="clean"))
         report(
             f"nightly, {len(changed):,} changed",
             nightly.counts.requests,
@@ -161,37 +154,6 @@ def all_loops(data: SimulatedData) -> set[int]:
 def is_active(data: SimulatedData, profile_id: int) -> bool:
     profiles: Iterable[dict[str, Any]] = data.profiles["data"]  # type: ignore[index]
     return any(p["id"] == profile_id and not p["deactivated"] for p in profiles)
-
-
-def settings_for(url: str, simulator: Simulator, schema: str) -> Settings:
-    return Settings(
-        database_url=Secret(url),
-        raw_schema=schema,
-        dotloop=DotloopSettings(
-            api_url=simulator.base_url,
-            auth_url=simulator.auth_url,
-            client_id=SIM.client_id,
-            client_secret=Secret(SIM.client_secret),
-            refresh_token=Secret(SIM.refresh_token),
-            requests_per_minute=SIM.rate_limit_per_minute,
-        ),
-    )
-
-
-@contextmanager
-def scratch_database() -> Iterator[str]:
-    name = f"bench_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                    sql.Identifier(name)
-                )
-            )
 
 
 if __name__ == "__main__":
