@@ -49,12 +49,14 @@ def sync_with_progress(settings: Settings, *, trigger: str) -> SyncRunResult:
                 total=progress.profiles_total,
                 detail=f"profile {progress.profile_id}",
             )
+            eta = progress.eta_seconds
             bar.update(
                 loops,
                 completed=counts.loops_seen,
                 detail=(
                     f"{counts.loops_changed} changed, {counts.requests} requests, "
                     f"{counts.quarantined} quarantined"
+                    + (f", about {eta / 60:.0f} min left" if eta else "")
                 ),
             )
 

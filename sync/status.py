@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 from typing import Any
 
 from psycopg import sql
@@ -10,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from . import db
+from .checkpoints import listings_under_way
 from .settings import Settings
 
 _RUN_COLUMNS = (
@@ -20,6 +22,7 @@ _RUN_COLUMNS = (
     "finished_at",
     "loops_seen",
     "loops_changed",
+    "loops_removed",
     "quarantined",
     "requests",
     "throttled",
@@ -34,16 +37,25 @@ def print_status(settings: Settings, *, limit: int = 10) -> int:
     with db.connect(settings) as conn, db.storage_errors("read the sync runs"):
         runs = _recent_runs(conn, settings, limit)
         freshness = _freshness(conn, settings)
+        under_way = listings_under_way(conn, settings.raw_schema)
     # Piped to a file, rich would wrap to 80 columns and cut the timestamps.
     console = Console(width=None if sys.stdout.isatty() else 160)
     console.print(_table("Recent sync runs", _RUN_COLUMNS, runs))
     console.print(
         _table(
             "Freshness by profile",
-            ("profile_id", "last_success_at", "watermark"),
+            ("profile_id", "last_success_at", "watermark", "last_sweep_at"),
             freshness,
         )
     )
+    if under_way:
+        # A listing interrupted mid-way resumes from here on the next run.
+        rows = [
+            (c.profile_id, c.run_id, c.started_at, c.batch_number, c.bound)
+            for c in under_way
+        ]
+        columns = ("profile_id", "run_id", "started_at", "pages_landed", "resume_at")
+        console.print(_table("Listings under way", columns, rows))
     return 1 if runs and runs[0][2] == "failed" else 0
 
 
@@ -57,7 +69,7 @@ def _recent_runs(conn: Any, settings: Settings, limit: int) -> list[tuple[Any, .
 
 def _freshness(conn: Any, settings: Settings) -> list[tuple[Any, ...]]:
     query = sql.SQL(
-        "SELECT profile_id, last_success_at, watermark "
+        "SELECT profile_id, last_success_at, watermark, last_sweep_at "
         "FROM {}.profile_sync_state ORDER BY profile_id"
     ).format(sql.Identifier(settings.raw_schema))
     return list(conn.execute(query).fetchall())
@@ -68,5 +80,13 @@ def _table(title: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) ->
     for column in columns:
         table.add_column(column)
     for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
+        table.add_row(*(_cell(value) for value in row))
     return table
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+    return str(value)
