@@ -1,4 +1,4 @@
-"""OAuth2 access tokens for Dotloop from a refresh token, renewed before expiry."""
+"""OAuth2 for Dotloop: code exchange, refresh before expiry, and revocation."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
 
 import httpx
@@ -30,6 +32,13 @@ _REMEDY = {
     "invalid_grant": "the refresh token is no longer valid: reconnect Dotloop",
     "invalid_client": "check the Dotloop client id and client secret",
 }
+_CODE_REMEDY = {
+    "invalid_grant": (
+        "the authorization code was already used, has expired or was issued for "
+        "another redirect URI: run the login again"
+    ),
+    "invalid_client": "check DOTLOOP_CLIENT_ID and DOTLOOP_CLIENT_SECRET",
+}
 
 
 class TokenSource(Protocol):
@@ -50,6 +59,8 @@ class TokenGrant:
     refresh_token: Secret | None
     expires_in: float
     scope: str | None
+    # The token endpoint's Date header, to compare clocks with.
+    server_time: datetime | None = None
 
 
 def request_refresh(
@@ -64,16 +75,47 @@ def request_refresh(
     Raises AuthenticationError (with `oauth_error`) when Dotloop refuses,
     TransportError, ServerError, ClientError or InvalidResponseError otherwise.
     """
-    response = _post_refresh(http, token_url, client_id, client_secret, refresh_token)
-    grant = _grant(response)
-    issued = grant.get("refresh_token")
-    scope = grant.get("scope")
-    return TokenGrant(
-        access_token=Secret(grant["access_token"]),
-        refresh_token=Secret(issued) if isinstance(issued, str) and issued else None,
-        expires_in=_lifetime(grant),
-        scope=scope if isinstance(scope, str) else None,
-    )
+    form = {"grant_type": "refresh_token", "refresh_token": refresh_token.reveal()}
+    response = _post_form(http, token_url, (client_id, client_secret), form)
+    _raise_for_status(response, token_url, "the token refresh", _REMEDY)
+    return _token_grant(response)
+
+
+def exchange_code(
+    auth_url: str,
+    client_id: str,
+    client_secret: Secret,
+    code: Secret,
+    redirect_uri: str,
+    http: httpx.Client,
+) -> TokenGrant:
+    """Exchange an authorization code for tokens at `{auth_url}/token`.
+
+    Raises AuthenticationError when Dotloop refuses the client or the code.
+    """
+    token_url = auth_url.rstrip("/") + "/token"
+    form = {
+        "grant_type": "authorization_code",
+        "code": code.reveal(),
+        "redirect_uri": redirect_uri,
+    }
+    response = _post_form(http, token_url, (client_id, client_secret), form)
+    _raise_for_status(response, token_url, "the authorization code", _CODE_REMEDY)
+    return _token_grant(response)
+
+
+def revoke_token(
+    auth_url: str,
+    client_id: str,
+    client_secret: Secret,
+    token: Secret,
+    http: httpx.Client,
+) -> None:
+    """Revoke an access or refresh token at `{auth_url}/token/revoke`."""
+    revoke_url = auth_url.rstrip("/") + "/token/revoke"
+    form = {"token": token.reveal()}
+    response = _post_form(http, revoke_url, (client_id, client_secret), form)
+    _raise_for_status(response, revoke_url, "the revocation", _REMEDY)
 
 
 class RefreshTokenSource:
@@ -178,50 +220,48 @@ def renewal_margin(lifetime: float, preferred: float) -> float:
     return min(preferred, lifetime / 2)
 
 
-def _post_refresh(
+def _post_form(
     http: httpx.Client,
-    token_url: str,
-    client_id: str,
-    client_secret: Secret,
-    refresh_token: Secret,
+    url: str,
+    client: tuple[str, Secret],
+    form: dict[str, str],
 ) -> httpx.Response:
+    client_id, client_secret = client
     started = time.monotonic()
     try:
         response = http.post(
-            token_url,
-            data={
-                "grant_type": "refresh_token",
-                "refresh_token": refresh_token.reveal(),
-            },
+            url,
+            data=form,
             auth=(client_id, client_secret.reveal()),
             headers={"Accept": "application/json"},
         )
     except httpx.TransportError as exc:
         raise TransportError(
-            f"could not reach the Dotloop token endpoint: {type(exc).__name__}",
-            url=token_url,
+            f"could not reach the Dotloop OAuth endpoint: {type(exc).__name__}",
+            url=url,
         ) from exc
     logger.debug(
         "POST %s -> %d in %.0f ms",
-        token_url,
+        url,
         response.status_code,
         (time.monotonic() - started) * 1000,
     )
-    _raise_for_status(response, token_url)
     return response
 
 
-def _raise_for_status(response: httpx.Response, url: str) -> None:
+def _raise_for_status(
+    response: httpx.Response, url: str, what: str, remedies: dict[str, str]
+) -> None:
     status = response.status_code
     if status < 400:
         return
     if status in (400, 401):
         code = _error_code(response)
-        remedy = _REMEDY.get(
+        remedy = remedies.get(
             code or "", "reconnect Dotloop or check the client id and client secret"
         )
         raise AuthenticationError(
-            f"Dotloop refused the token refresh (HTTP {status}, "
+            f"Dotloop refused {what} (HTTP {status}, "
             f"{code or 'no error code'}): {remedy}",
             status_code=status,
             url=url,
@@ -229,7 +269,7 @@ def _raise_for_status(response: httpx.Response, url: str) -> None:
         )
     kind = ServerError if status >= 500 else ClientError
     raise kind(
-        f"the Dotloop token endpoint answered HTTP {status}",
+        f"the Dotloop OAuth endpoint answered HTTP {status} to {what}",
         status_code=status,
         url=url,
     )
@@ -244,6 +284,26 @@ def _error_code(response: httpx.Response) -> str | None:
     if isinstance(code, str) and _ERROR_CODE.fullmatch(code):
         return code
     return None
+
+
+def _token_grant(response: httpx.Response) -> TokenGrant:
+    grant = _grant(response)
+    issued = grant.get("refresh_token")
+    scope = grant.get("scope")
+    return TokenGrant(
+        access_token=Secret(grant["access_token"]),
+        refresh_token=Secret(issued) if isinstance(issued, str) and issued else None,
+        expires_in=_lifetime(grant),
+        scope=scope if isinstance(scope, str) else None,
+        server_time=_server_time(response),
+    )
+
+
+def _server_time(response: httpx.Response) -> datetime | None:
+    try:
+        return parsedate_to_datetime(response.headers.get("date", ""))
+    except (TypeError, ValueError, IndexError):
+        return None
 
 
 def _grant(response: httpx.Response) -> dict[str, Any]:

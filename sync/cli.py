@@ -86,6 +86,39 @@ def _build_parser() -> argparse.ArgumentParser:
         "purge", help="delete stored payloads older than DOTLOOP_RETENTION_DAYS"
     ).set_defaults(handler=_purge)
 
+    auth = commands.add_parser("auth", help="connect a Dotloop account")
+    auth_commands = auth.add_subparsers(metavar="ACTION", required=True)
+    login = auth_commands.add_parser(
+        "login", help="authorize in the browser and store the tokens"
+    )
+    login.add_argument(
+        "--port",
+        type=int,
+        default=0,
+        help="callback port on 127.0.0.1 (use the one registered with Dotloop)",
+    )
+    login.add_argument("--code", default=None, help="a pasted authorization code")
+    login.add_argument(
+        "--redirect-uri", default=None, help="the redirect URI the code was issued for"
+    )
+    login.add_argument("--open-browser", action="store_true")
+    login.set_defaults(handler=_auth_login)
+    auth_commands.add_parser(
+        "status", help="account, profiles, token expiry and scope"
+    ).set_defaults(handler=_auth_status)
+    auth_commands.add_parser(
+        "revoke", help="revoke the stored tokens at Dotloop and delete them"
+    ).set_defaults(handler=_auth_revoke)
+
+    webhooks = commands.add_parser("webhooks", help="Dotloop webhook receiver")
+    webhooks_commands = webhooks.add_subparsers(metavar="ACTION", required=True)
+    serve = webhooks_commands.add_parser(
+        "serve", help="verify signed deliveries and queue a sync of each loop"
+    )
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8090)
+    serve.set_defaults(handler=_webhooks_serve)
+
     worker = commands.add_parser("worker", help="run the Huey consumer")
     worker.add_argument("--workers", type=int, default=1)
     worker.add_argument(
@@ -169,6 +202,46 @@ def _sync(settings: Settings, args: argparse.Namespace) -> int:
     from .foreground import sync_in_foreground
 
     return sync_in_foreground(with_database(settings))
+
+
+def _auth_login(settings: Settings, args: argparse.Namespace) -> int:
+    from .auth_flow import login
+
+    account = login(
+        _with_database(settings),
+        redirect_port=args.port,
+        open_browser=args.open_browser,
+        code=args.code,
+        redirect_uri=args.redirect_uri,
+    )
+    profiles = ", ".join(f"{p.name} ({p.id})" for p in account.profiles)
+    print(f"connected {account.email}; profiles: {profiles}")
+    return 0
+
+
+def _auth_status(settings: Settings, args: argparse.Namespace) -> int:
+    from .auth_flow import describe, status
+
+    current = status(_with_database(settings))
+    print(describe(current))
+    return 0 if current.connected and not current.reconnect_required else 1
+
+
+def _auth_revoke(settings: Settings, args: argparse.Namespace) -> int:
+    from .auth_flow import revoke
+
+    if revoke(_with_database(settings)):
+        print("revoked the Dotloop tokens and deleted them")
+    else:
+        print("no Dotloop tokens were stored")
+    return 0
+
+
+def _webhooks_serve(settings: Settings, args: argparse.Namespace) -> int:
+    from .webhook_server import serve_webhooks
+
+    serve_webhooks(_with_database(settings), host=args.host, port=args.port)
+    return 0
 
 
 def _plan(settings: Settings, args: argparse.Namespace) -> int:

@@ -20,6 +20,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_API_URL = "https://api-gateway.dotloop.com/public/v2"
 DEFAULT_AUTH_URL = "https://auth.dotloop.com/oauth"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+# What a webhook signature is computed over (Dotloop's documentation disputes it).
+WEBHOOK_SIGNATURE_SCHEMES = ("body", "timestamp.body")
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,10 @@ class Settings:
     nightly_hour: int = 3
     # Days stored payload history and quarantine are kept; None keeps them.
     retention_days: int | None = None
+    # Shared with Dotloop's webhook subscription; the receiver needs it.
+    webhook_secret: Secret | None = None
+    # What the webhook signature covers: "body" or "timestamp.body".
+    webhook_signature_scheme: str = "body"
     dotloop: DotloopSettings = field(default_factory=DotloopSettings)
     superset: SupersetSettings = field(default_factory=SupersetSettings)
     project_root: Path = PROJECT_ROOT
@@ -103,6 +109,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         timezone=env.get("DOTLOOP_REPORTER_TIMEZONE") or "UTC",
         nightly_hour=_int(env, "DOTLOOP_SYNC_HOUR", 3),
         retention_days=_optional_int(env, "DOTLOOP_RETENTION_DAYS"),
+        webhook_secret=_secret(env, "DOTLOOP_WEBHOOK_SECRET"),
+        webhook_signature_scheme=env.get("DOTLOOP_WEBHOOK_SIGNATURE_SCHEME") or "body",
         dotloop=_dotloop_settings(env),
         superset=SupersetSettings(
             url=env.get("SUPERSET_URL") or None,
@@ -115,19 +123,21 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
 
 
 def _dotloop_settings(env: Mapping[str, str]) -> DotloopSettings:
-    credentials = {
-        name: env.get(name) or None
-        for name in (
-            "DOTLOOP_CLIENT_ID",
-            "DOTLOOP_CLIENT_SECRET",
-            "DOTLOOP_REFRESH_TOKEN",
-        )
-    }
-    given = [name for name, value in credentials.items() if value]
-    if given and len(given) != len(credentials):
-        missing = ", ".join(n for n, v in credentials.items() if not v)
+    client_id = env.get("DOTLOOP_CLIENT_ID") or None
+    client_secret = env.get("DOTLOOP_CLIENT_SECRET") or None
+    refresh_token = env.get("DOTLOOP_REFRESH_TOKEN") or None
+    # The refresh token is optional: `dotloop-reporter auth login` stores one.
+    if bool(client_id) != bool(client_secret) or (refresh_token and not client_id):
+        missing = [
+            name
+            for name, value in (
+                ("DOTLOOP_CLIENT_ID", client_id),
+                ("DOTLOOP_CLIENT_SECRET", client_secret),
+            )
+            if not value
+        ]
         raise ConfigurationError(
-            f"Dotloop credentials are incomplete: set {missing} as well "
+            f"Dotloop credentials are incomplete: set {', '.join(missing)} as well "
             "(or unset all DOTLOOP_CLIENT_* variables to use the simulator)"
         )
     profile_ids = env.get("DOTLOOP_PROFILE_IDS", "")
@@ -140,7 +150,7 @@ def _dotloop_settings(env: Mapping[str, str]) -> DotloopSettings:
     return DotloopSettings(
         api_url=env.get("DOTLOOP_API_URL", DEFAULT_API_URL).rstrip("/"),
         auth_url=env.get("DOTLOOP_AUTH_URL", DEFAULT_AUTH_URL).rstrip("/"),
-        client_id=credentials["DOTLOOP_CLIENT_ID"],
+        client_id=client_id,
         client_secret=_secret(env, "DOTLOOP_CLIENT_SECRET"),
         refresh_token=_secret(env, "DOTLOOP_REFRESH_TOKEN"),
         requests_per_minute=_int(env, "DOTLOOP_REQUESTS_PER_MINUTE", 50),
@@ -164,6 +174,11 @@ def _validate(settings: Settings) -> None:
     if settings.retention_days is not None and settings.retention_days < 1:
         raise ConfigurationError(
             "DOTLOOP_RETENTION_DAYS must be at least 1 (or unset to keep history)"
+        )
+    if settings.webhook_signature_scheme not in WEBHOOK_SIGNATURE_SCHEMES:
+        raise ConfigurationError(
+            "DOTLOOP_WEBHOOK_SIGNATURE_SCHEME must be one of "
+            + ", ".join(WEBHOOK_SIGNATURE_SCHEMES)
         )
     schemas = (settings.raw_schema, settings.private_schema, settings.reporting_schema)
     for name in schemas:
@@ -241,6 +256,8 @@ def to_environ(settings: Settings) -> dict[str, str]:
         "DOTLOOP_REPORTER_TIMEZONE": settings.timezone,
         "DOTLOOP_SYNC_HOUR": settings.nightly_hour,
         "DOTLOOP_RETENTION_DAYS": settings.retention_days,
+        "DOTLOOP_WEBHOOK_SECRET": settings.webhook_secret,
+        "DOTLOOP_WEBHOOK_SIGNATURE_SCHEME": settings.webhook_signature_scheme,
         "DOTLOOP_API_URL": dotloop.api_url,
         "DOTLOOP_AUTH_URL": dotloop.auth_url,
         "DOTLOOP_CLIENT_ID": dotloop.client_id,

@@ -30,6 +30,7 @@ from .settings import DotloopSettings, Settings
 from .token_source import StoredTokenSource
 from .token_store import fingerprint
 from .views import refresh_reporting
+from .webhooks import merge_loops, sync_loop
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +45,9 @@ class TaskApp:
     # Huey's task wrappers: call to enqueue, .call_local() to run in-process.
     sync_all: Any
     nightly_sync: Any
+    # Queued by the webhook receiver: one loop, or one merge.
+    sync_loop: Any
+    merge_loops: Any
 
 
 def build_client(settings: Settings) -> DotloopClient:
@@ -163,6 +167,14 @@ def create_app(settings: Settings) -> TaskApp:
         # Nobody waits for a scheduled run, so its result is not kept.
         sync_all(settings, "nightly")
 
+    def queued_loop_sync(profile_id: int, loop_id: int) -> None:
+        # The receiver answered long ago; the outcome goes to the log only.
+        with build_client(settings) as client:
+            sync_loop(settings, client, profile_id, loop_id)
+
+    def queued_merge(old_id: int, new_id: int) -> None:
+        merge_loops(settings, old_id, new_id)
+
     # Registered by call rather than as decorators: Huey is untyped.
     return TaskApp(
         huey=huey,
@@ -170,6 +182,12 @@ def create_app(settings: Settings) -> TaskApp:
         nightly_sync=huey.periodic_task(
             nightly_schedule(settings), name="nightly_sync"
         )(nightly_sync),
+        # A webhook is the only news of an edit until the nightly run, so a
+        # failed fetch (Dotloop down, rate limited) is tried again later.
+        sync_loop=huey.task(name="sync_loop", retries=2, retry_delay=60)(
+            queued_loop_sync
+        ),
+        merge_loops=huey.task(name="merge_loops")(queued_merge),
     )
 
 

@@ -205,6 +205,41 @@ class TokenStore:
             conn.execute(statement, params)
         return self._must_read(conn)
 
+    def replace(self, conn: Connection, grant: TokenGrant) -> StoredToken:
+        """Keep the tokens of a new login, whatever was stored before.
+
+        The row is seeded from no configured token, so a DOTLOOP_REFRESH_TOKEN
+        left in the environment does not override the login.
+        """
+        if grant.refresh_token is None:
+            raise ConfigurationError(
+                "Dotloop issued no refresh token at login; syncing could not "
+                "continue past the access token's expiry: run the login again"
+            )
+        statement = sql.SQL(
+            "INSERT INTO {table} (connection, access_token, refresh_token, "
+            "expires_at, lifetime_seconds, scope) VALUES (%s, %s, %s, "
+            "now() + make_interval(secs => %s), %s, %s) "
+            "ON CONFLICT (connection) DO UPDATE SET "
+            "access_token = EXCLUDED.access_token, "
+            "refresh_token = EXCLUDED.refresh_token, "
+            "expires_at = EXCLUDED.expires_at, "
+            "lifetime_seconds = EXCLUDED.lifetime_seconds, scope = EXCLUDED.scope, "
+            "seeded_from = NULL, status = {connected}, status_message = NULL, "
+            "changed_at = now()"
+        ).format(table=self._table, connected=sql.Literal(CONNECTED))
+        params = (
+            self.connection,
+            self._encrypt(grant.access_token),
+            self._encrypt(grant.refresh_token),
+            grant.expires_in,
+            grant.expires_in,
+            grant.scope,
+        )
+        with storage_errors("store the Dotloop tokens"):
+            conn.execute(statement, params)
+        return self._must_read(conn)
+
     def mark_reconnect(self, conn: Connection, message: str) -> None:
         """Record that Dotloop refused the refresh token, and why."""
         statement = sql.SQL(

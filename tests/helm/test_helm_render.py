@@ -46,7 +46,7 @@ SECRET_ENV = {
     "REPORTING_READER_PASSWORD",
     "SUPERSET_PASSWORD",
     "DOTLOOP_TOKEN_ENCRYPTION_KEY",
-    "DOTLOOP_WEBHOOK_SIGNING_KEY",
+    "DOTLOOP_WEBHOOK_SECRET",
 }
 # A secret-looking name assigned a quoted literal, in Python or shell syntax.
 SECRET_LITERAL = re.compile(

@@ -32,9 +32,10 @@ def test_nothing_configured_means_embedded_defaults() -> None:
     [
         (
             {"DOTLOOP_CLIENT_ID": "x"},
-            ["DOTLOOP_CLIENT_SECRET", "DOTLOOP_REFRESH_TOKEN"],
+            ["DOTLOOP_CLIENT_SECRET"],
         ),
         ({"DOTLOOP_REFRESH_TOKEN": "x"}, ["DOTLOOP_CLIENT_ID"]),
+        ({"DOTLOOP_CLIENT_SECRET": "x"}, ["DOTLOOP_CLIENT_ID"]),
         ({"DOTLOOP_REQUESTS_PER_MINUTE": "fast"}, ["DOTLOOP_REQUESTS_PER_MINUTE"]),
         ({"DOTLOOP_REQUESTS_PER_MINUTE": "0"}, ["DOTLOOP_REQUESTS_PER_MINUTE"]),
         ({"DOTLOOP_SYNC_HOUR": "24"}, ["DOTLOOP_SYNC_HOUR"]),
@@ -102,3 +103,12 @@ def test_to_environ_round_trips() -> None:
     )
 
     assert load_settings(to_environ(settings)) == settings
+
+
+def test_refresh_token_is_optional_once_login_can_store_one() -> None:
+    settings = load_settings(
+        {"DOTLOOP_CLIENT_ID": "client", "DOTLOOP_CLIENT_SECRET": "s3cret-value"}
+    )
+
+    assert settings.dotloop.configured
+    assert settings.dotloop.refresh_token is None

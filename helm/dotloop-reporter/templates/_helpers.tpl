@@ -110,7 +110,7 @@ superset:
 tokenEncryption:
   - {env: DOTLOOP_TOKEN_ENCRYPTION_KEY, keyField: key, optional: true}
 webhooks:
-  - {env: DOTLOOP_WEBHOOK_SIGNING_KEY, keyField: signingKeyKey}
+  - {env: DOTLOOP_WEBHOOK_SECRET, keyField: signingKeyKey}
 {{- end }}
 
 {{/* The Secret a group reads from: its own existingSecret, else the shared one. */}}
