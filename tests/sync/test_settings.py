@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from cryptography.fernet import Fernet
 
 from sync.errors import ConfigurationError
 from sync.settings import load_settings, to_environ
@@ -107,7 +108,11 @@ def test_to_environ_round_trips() -> None:
 
 def test_refresh_token_is_optional_once_login_can_store_one() -> None:
     settings = load_settings(
-        {"DOTLOOP_CLIENT_ID": "client", "DOTLOOP_CLIENT_SECRET": "s3cret-value"}
+        {
+            "DOTLOOP_CLIENT_ID": "client",
+            "DOTLOOP_CLIENT_SECRET": "s3cret-value",
+            "DOTLOOP_TOKEN_KEY": Fernet.generate_key().decode(),
+        }
     )
 
     assert settings.dotloop.configured
