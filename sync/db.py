@@ -54,6 +54,12 @@ def raw_table(settings: Settings, table: str) -> sql.Identifier:
     return sql.Identifier(settings.raw_schema, table)
 
 
+def raw_tables(schema: str) -> dict[str, sql.Identifier]:
+    """Every raw table's qualified name by table name, for sql.SQL(...).format()."""
+    names = ("loop", "loop_profile", "payload_history", "profile", "quarantine")
+    return {name: sql.Identifier(schema, name) for name in names}
+
+
 def render_schema(settings: Settings) -> sql.Composed:
     """schema.sql with its {raw} placeholder bound to the raw schema name."""
     text = Path(__file__).with_name("schema.sql").read_text("utf-8")

@@ -18,7 +18,7 @@ from typing import Any
 
 from psycopg import sql
 
-from .db import Connection, storage_errors
+from .db import Connection, raw_tables, storage_errors
 from .payloads import (
     Document,
     InvalidPayload,
@@ -351,8 +351,7 @@ class _Statements:
 
 @lru_cache(maxsize=8)
 def _statements(schema: str) -> _Statements:
-    names = ("loop", "loop_profile", "payload_history", "profile", "quarantine")
-    tables = {name: sql.Identifier(schema, name) for name in names}
+    tables = raw_tables(schema)
     return _Statements(
         versions=sql.SQL(_VERSIONS).format(**tables),
         stale=sql.SQL(_STALE).format(**tables),

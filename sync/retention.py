@@ -26,7 +26,7 @@ from functools import lru_cache
 
 from psycopg import sql
 
-from .db import Connection, apply_schema, storage_errors
+from .db import Connection, apply_schema, raw_tables, storage_errors
 from .runs import RunDatabase
 from .settings import Settings
 
@@ -85,8 +85,7 @@ class _Statements:
 
 @lru_cache(maxsize=8)
 def _statements(schema: str) -> _Statements:
-    names = ("loop", "loop_profile", "payload_history", "profile", "quarantine")
-    tables = {name: sql.Identifier(schema, name) for name in names}
+    tables = raw_tables(schema)
     return _Statements(
         removed_loops=sql.SQL(_REMOVED_LOOPS).format(**tables),
         history=sql.SQL(_HISTORY).format(**tables),

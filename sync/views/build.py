@@ -14,6 +14,7 @@ import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
@@ -162,19 +163,7 @@ class _ViewBuilder:
         if self.materialize is not None:
             return self.table(table, query, self.materialize)
         create = exp.Create(this=table, kind="VIEW", replace=True, expression=query)
-        return ViewSql(
-            name=self.spec.name,
-            schema=self.schemas.reporting,
-            description=self.spec.description,
-            spec_file=self.spec.path.name,
-            columns=tuple(
-                ViewColumn(c.name, c.type, c.description) for c in self.spec.columns
-            ),
-            depends_on=tuple(sorted(self.depends_on)),
-            create=render(create),
-            comments=tuple(render(c) for c in self.comments(table, "VIEW")),
-            select=render(query),
-        )
+        return self.view_sql(table, query, create, "VIEW")
 
     def table(
         self, table: exp.Table, query: exp.Query, materialize: Materialize
@@ -187,6 +176,25 @@ class _ViewBuilder:
         create = exp.Create(
             this=exp.Schema(this=table.copy(), expressions=definitions), kind="TABLE"
         )
+        return self.view_sql(
+            table,
+            query,
+            create,
+            "TABLE",
+            materialize=materialize,
+            indexes=tuple(render(i) for i in _indexes(table, materialize)),
+            fill=render(exp.insert(query.copy(), table.copy())),
+        )
+
+    def view_sql(
+        self,
+        table: exp.Table,
+        query: exp.Query,
+        create: exp.Create,
+        kind: str,
+        **fast_table: Any,
+    ) -> ViewSql:
+        """The rendered statements of a view or, with fast_table set, a table."""
         return ViewSql(
             name=self.spec.name,
             schema=self.schemas.reporting,
@@ -197,11 +205,9 @@ class _ViewBuilder:
             ),
             depends_on=tuple(sorted(self.depends_on)),
             create=render(create),
-            comments=tuple(render(c) for c in self.comments(table, "TABLE")),
+            comments=tuple(render(c) for c in self.comments(table, kind)),
             select=render(query),
-            materialize=materialize,
-            indexes=tuple(render(i) for i in _indexes(table, materialize)),
-            fill=render(exp.insert(query.copy(), table.copy())),
+            **fast_table,
         )
 
     def select(self) -> exp.Select:
