@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import httpx
 
@@ -25,10 +25,12 @@ from .errors import (
     RateLimitedError,
     ServerError,
     TransportError,
+    excerpt,
 )
 from .pacing import Budget
 from .paging import LoopPage, check_batch_size, loop_list_params
 from .secrets import Secret
+from .subscriptions import Subscription, SubscriptionRequest, parse_subscription
 
 logger = logging.getLogger(__name__)
 
@@ -145,6 +147,59 @@ class DotloopClient:
         path = f"/profile/{int(profile_id)}/loop/{int(loop_id)}/participant"
         return self._get_list(path)[0]
 
+    def subscriptions(self, *, enabled: bool | None = None) -> list[Subscription]:
+        """Every webhook subscription of the client, following `meta.nextCursor`."""
+        path = "/subscription"
+        params = {} if enabled is None else {"enabled": str(enabled).lower()}
+        found: list[Subscription] = []
+        while True:
+            response = self._send(path, params)
+            envelope = _envelope(response, path)
+            items = envelope.get("data")
+            if not isinstance(items, list):
+                raise _invalid(response, path, "the envelope's data is not a list")
+            found += [_subscription(response, path, item) for item in items]
+            cursor = _next_cursor(envelope.get("meta"))
+            if cursor is None or cursor == params.get("next_cursor"):
+                logger.info("listed %d webhook subscriptions", len(found))
+                return found
+            params = {**params, "next_cursor": cursor}
+
+    def subscription(self, subscription_id: str) -> Subscription:
+        """One webhook subscription; NotFoundError when there is none."""
+        path = _subscription_path(subscription_id)
+        response = self._send(path, None)
+        return _subscription(response, path, _envelope(response, path).get("data"))
+
+    def create_subscription(self, request: SubscriptionRequest) -> Subscription:
+        """Subscribe request.url to events about request's target."""
+        created = self._write_subscription("POST", "/subscription", request.creation())
+        logger.info(
+            "created webhook subscription %s for %s %d",
+            created.subscription_id,
+            created.target_type,
+            created.target_id,
+        )
+        return created
+
+    def update_subscription(
+        self, subscription_id: str, request: SubscriptionRequest
+    ) -> Subscription:
+        """Set a subscription's url, event types, key and state to request's."""
+        path = _subscription_path(subscription_id)
+        return self._write_subscription("PATCH", path, request.changes())
+
+    def delete_subscription(self, subscription_id: str) -> None:
+        """Delete a webhook subscription; NotFoundError when there is none."""
+        self._send(_subscription_path(subscription_id), None, method="DELETE")
+        logger.info("deleted webhook subscription %s", subscription_id)
+
+    def _write_subscription(
+        self, method: str, path: str, body: dict[str, Any]
+    ) -> Subscription:
+        response = self._send(path, None, method=method, body=body)
+        return _subscription(response, path, _envelope(response, path).get("data"))
+
     def _loop_pages(
         self,
         profile_id: int,
@@ -192,14 +247,21 @@ class DotloopClient:
             raise _invalid(response, path, "the envelope's data is not a list")
         return data, _total(envelope.get("meta")), response
 
-    def _send(self, path: str, params: Mapping[str, str] | None) -> httpx.Response:
+    def _send(
+        self,
+        path: str,
+        params: Mapping[str, str] | None,
+        *,
+        method: str = "GET",
+        body: dict[str, Any] | None = None,
+    ) -> httpx.Response:
         retries = 0
         reauthenticated = False
         while True:
             error: DotloopError
             try:
                 token = self._tokens.access_token()
-                response = self._exchange(path, params, token)
+                response = self._exchange(method, path, params, token, body)
             except (TransportError, ServerError) as exc:
                 error, delay = exc, None
             else:
@@ -217,20 +279,31 @@ class DotloopClient:
                 delay = _server_delay(response)
             if not isinstance(error, _RETRYABLE) or retries >= self._max_retries:
                 raise error
+            if method == "POST" and not isinstance(error, RateLimitedError):
+                # A POST lost in flight may have created its resource: only one
+                # refused outright (429) is sent again.
+                raise error
             retries += 1
             self._wait_before_retry(error, delay, retries)
 
     def _exchange(
-        self, path: str, params: Mapping[str, str] | None, token: Secret
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str] | None,
+        token: Secret,
+        body: dict[str, Any] | None,
     ) -> httpx.Response:
         self._budget.acquire()
         self._count(requests=1)
         shown = path + ("?" + urlencode(params) if params else "")
         started = time.monotonic()
         try:
-            response = self._http.get(
+            response = self._http.request(
+                method,
                 self.api_url + path,
                 params=params,
+                json=body,
                 headers={
                     "Authorization": f"Bearer {token.reveal()}",
                     "Accept": "application/json",
@@ -239,12 +312,15 @@ class DotloopClient:
                 timeout=self._timeout,
             )
         except httpx.TransportError as exc:
-            logger.debug("GET %s failed: %s", shown, type(exc).__name__)
+            logger.debug("%s %s failed: %s", method, shown, type(exc).__name__)
             raise TransportError(
-                f"GET {path} failed: {type(exc).__name__}", url=self.api_url + path
+                f"{method} {path} failed: {type(exc).__name__}",
+                url=self.api_url + path,
             ) from exc
         elapsed_ms = (time.monotonic() - started) * 1000
-        logger.debug("GET %s -> %d in %.0f ms", shown, response.status_code, elapsed_ms)
+        logger.debug(
+            "%s %s -> %d in %.0f ms", method, shown, response.status_code, elapsed_ms
+        )
         self._budget.observe(response.headers)
         if response.status_code == 429:
             self._count(throttled=1)
@@ -285,7 +361,7 @@ class DotloopClient:
 def _status_error(response: httpx.Response, path: str) -> DotloopError:
     status = response.status_code
     url = str(response.request.url)
-    where = f"GET {path}"
+    where = f"{response.request.method} {path}"
     if status == 401:
         return AuthenticationError(
             f"{where}: Dotloop refused a freshly refreshed access token "
@@ -302,7 +378,26 @@ def _status_error(response: httpx.Response, path: str) -> DotloopError:
         kind = ServerError
     else:
         kind = ClientError
-    return kind(f"{where} answered HTTP {status}", status_code=status, url=url)
+    message = f"{where} answered HTTP {status}"
+    if kind is ClientError:
+        # Say why: a 400 to a subscription names the field at fault.
+        message += _reason(response)
+    return kind(message, status_code=status, url=url)
+
+
+def _reason(response: httpx.Response) -> str:
+    """The answer's error description as ": text", masked and short; or ""."""
+    try:
+        payload = response.json()
+    except ValueError:
+        return ""
+    if not isinstance(payload, dict):
+        return ""
+    for key in ("error_description", "message"):
+        text = payload.get(key)
+        if isinstance(text, str) and text:
+            return f": {excerpt(text.encode())}"
+    return ""
 
 
 def _server_delay(response: httpx.Response) -> float | None:
@@ -358,9 +453,26 @@ def _total(meta: object) -> int | None:
     return total if isinstance(total, int) and not isinstance(total, bool) else None
 
 
+def _next_cursor(meta: object) -> str | None:
+    cursor = meta.get("nextCursor") if isinstance(meta, dict) else None
+    return cursor if isinstance(cursor, str) and cursor else None
+
+
+def _subscription_path(subscription_id: str) -> str:
+    # An id typed on the command line must not reach another path.
+    return "/subscription/" + quote(str(subscription_id), safe="")
+
+
+def _subscription(response: httpx.Response, path: str, item: Any) -> Subscription:
+    try:
+        return parse_subscription(item)
+    except ValueError as exc:
+        raise _invalid(response, path, str(exc)) from None
+
+
 def _invalid(response: httpx.Response, path: str, reason: str) -> InvalidResponseError:
     return InvalidResponseError(
-        f"GET {path} (HTTP {response.status_code}): {reason}",
+        f"{response.request.method} {path} (HTTP {response.status_code}): {reason}",
         body=response.content,
         status_code=response.status_code,
         url=str(response.request.url),

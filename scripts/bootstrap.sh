@@ -22,3 +22,17 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
     "$venv/bin/python" -m pip install --quiet -c constraints.txt -e '.[superset,dev]'
     echo "$wanted" > "$stamp"
 fi
+
+# The broker portal serves the Superset embedded SDK from portal/node_modules,
+# installed exactly as portal/package-lock.json pins it.
+portal_stamp=portal/node_modules/.installed
+portal_wanted=$(sha256sum portal/package-lock.json | cut -d' ' -f1)
+if [ ! -f "$portal_stamp" ] || [ "$(cat "$portal_stamp")" != "$portal_wanted" ]; then
+    if command -v npm >/dev/null 2>&1; then
+        echo "bootstrap: installing the portal's npm packages"
+        (cd portal && npm ci --no-audit --no-fund --silent)
+        echo "$portal_wanted" > "$portal_stamp"
+    else
+        echo "bootstrap: npm not found; \`portal serve\` needs it (npm ci in portal/)"
+    fi
+fi

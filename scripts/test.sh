@@ -6,6 +6,8 @@ bin=.venv/bin
 
 # The chart tests render with helm, which only the tests need.
 bash scripts/install_helm.sh
+# The portal browser tests drive Debian's chromium.
+bash scripts/install_chromium.sh
 
 "$bin/ruff" check .
 "$bin/ruff" format --check .

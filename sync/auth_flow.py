@@ -3,7 +3,9 @@
 `login` prints the authorize URL, receives the code on a one-shot callback
 server on 127.0.0.1 (or takes a pasted one), exchanges it and keeps the tokens
 encrypted in the private schema, where every worker finds them. `status`
-describes the connection and `revoke` ends it. No token is ever printed.
+describes the connection and `revoke` ends it; when Dotloop refuses the
+revocation, the tokens stay stored unless the caller asks to forget them
+anyway. No token is ever printed.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 
-from connector import Secret, TokenGrant
+from connector import DotloopError, Secret, TokenGrant
 from connector.auth import exchange_code, revoke_token
 
 from .db import connect
@@ -37,6 +39,10 @@ CALLBACK_PATH = "/callback"
 # Beyond this, timestamps signed by Dotloop (webhooks) and token expiry drift.
 MAX_CLOCK_SKEW_SECONDS = 300.0
 LOOP_SCOPES = ("loop:",)
+
+
+class RevocationRefused(ConfigurationError):
+    """Dotloop did not revoke the stored tokens, which are still stored."""
 
 
 @dataclass(frozen=True)
@@ -130,8 +136,18 @@ def status(settings: Settings) -> AuthStatus:
     return _status_of(stored, account)
 
 
-def revoke(settings: Settings) -> bool:
-    """Revoke the stored tokens at Dotloop, then delete them; False if none."""
+def revoke(
+    settings: Settings,
+    *,
+    forget: bool = False,
+    output: Callable[[str], None] = print,
+) -> bool:
+    """Revoke the stored tokens at Dotloop, then delete them; False if none.
+
+    When Dotloop refuses (a wrong client secret) or cannot be reached, raise
+    RevocationRefused and keep them, or with forget delete them anyway and
+    output how to end the grant at Dotloop.
+    """
     client_id, client_secret = _client(settings)
     store = _token_store(settings)
     with connect(settings) as conn:
@@ -139,18 +155,52 @@ def revoke(settings: Settings) -> bool:
         stored = store.read(conn)
         if stored is None:
             return False
-        # TODO: a refused revocation (wrong secret) keeps the row; offer a
-        # local-only forget for when the client itself is gone.
         tokens = [stored.access_token, stored.refresh_token]
-        with httpx.Client(timeout=30.0) as http:
-            for token in tokens:
-                if token is not None:
-                    revoke_token(
-                        settings.dotloop.auth_url, client_id, client_secret, token, http
-                    )
+        try:
+            _revoke_all(settings, client_id, client_secret, tokens)
+        except DotloopError as exc:
+            if not forget:
+                raise RevocationRefused(_refused_message(exc)) from None
+            store.delete(conn)
+            logger.warning("deleted Dotloop tokens that Dotloop did not revoke")
+            output(_forgotten_message(exc, client_id))
+            return True
         store.delete(conn)
     logger.info("revoked and deleted the stored Dotloop tokens")
     return True
+
+
+def _revoke_all(
+    settings: Settings,
+    client_id: str,
+    client_secret: Secret,
+    tokens: list[Secret | None],
+) -> None:
+    with httpx.Client(timeout=30.0) as http:
+        for token in tokens:
+            if token is not None:
+                revoke_token(
+                    settings.dotloop.auth_url, client_id, client_secret, token, http
+                )
+
+
+def _refused_message(exc: DotloopError) -> str:
+    return (
+        f"the tokens were not revoked ({exc}); they are still stored here. "
+        "Set the DOTLOOP_CLIENT_SECRET Dotloop issued for this client and run "
+        "`auth revoke` again, or run `auth revoke --forget` to delete them here "
+        "anyway (they then stay valid at Dotloop until revoked there)"
+    )
+
+
+def _forgotten_message(exc: DotloopError, client_id: str) -> str:
+    return (
+        "Deleted the stored Dotloop tokens here, but Dotloop did not revoke them "
+        f"({exc}).\nThe grant is still live at Dotloop: its refresh token keeps "
+        "working until revoked there. End it in Dotloop by removing this "
+        f"add-on (client id {client_id}) from the connected user's authorized "
+        "applications, or ask Dotloop support to revoke the client's tokens."
+    )
 
 
 def describe(status: AuthStatus) -> str:

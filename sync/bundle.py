@@ -136,11 +136,18 @@ def superset_database_uri(
 
 
 def render_sources(source_dir: Path, values: Mapping[str, str]) -> dict[str, bytes]:
-    """Every YAML file under `source_dir` by bundle path, placeholders filled."""
+    """The bundle's files (metadata.yaml and the asset folders), filled in.
+
+    Other files beside them (the generator's sources/, README.md) are not
+    part of the bundle.
+    """
     if not (source_dir / "metadata.yaml").is_file():
         raise BundleError(f"{source_dir} holds no metadata.yaml: not a bundle source")
     files: dict[str, bytes] = {}
-    for path in sorted(source_dir.rglob("*.yaml")):
+    paths = [source_dir / "metadata.yaml"]
+    for kind in ASSET_KINDS:
+        paths += (source_dir / kind).rglob("*.yaml")
+    for path in sorted(paths):
         name = path.relative_to(source_dir).as_posix()
         text = path.read_text(encoding="utf-8")
         files[name] = _fill(name, text, values).encode("utf-8")

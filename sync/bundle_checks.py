@@ -313,12 +313,16 @@ def _query_field_problems(
     table = dataset.get("table_name")
     metrics = {m.get("metric_name") for m in dataset.get("metrics") or []}
     columns = {c.get("column_name") for c in dataset.get("columns") or []}
-    used = [("metrics", m) for m in query.get("metrics") or []]
-    used += [("orderby", order[0]) for order in query.get("orderby") or []]
     found = [
-        (key, f"metric {metric!r} is not in dataset {table}")
-        for key, metric in used
+        ("metrics", f"metric {metric!r} is not in dataset {table}")
+        for metric in query.get("metrics") or []
         if isinstance(metric, str) and metric not in metrics
+    ]
+    # A raw table orders by columns, an aggregate query by metrics.
+    found += [
+        ("orderby", f"{name!r} is neither a metric nor a column of {table}")
+        for name in (order[0] for order in query.get("orderby") or [])
+        if isinstance(name, str) and name not in metrics | columns
     ]
     for column in query.get("columns") or []:
         if isinstance(column, dict):

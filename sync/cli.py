@@ -69,6 +69,12 @@ def _build_parser() -> argparse.ArgumentParser:
 
     simulator_cli.add_arguments(simulator)
     simulator.set_defaults(handler=lambda _s, a: simulator_cli.run(a))
+    send_event = simulator.add_subparsers(metavar="ACTION").add_parser(
+        "send-event",
+        help="send one event signed with DOTLOOP_WEBHOOK_SECRET to a receiver",
+    )
+    simulator_cli.add_send_event_arguments(send_event)
+    send_event.set_defaults(handler=_simulator_send_event)
 
     sync = commands.add_parser("sync", help="sync every profile once, in foreground")
     sync.set_defaults(handler=_sync)
@@ -106,9 +112,15 @@ def _build_parser() -> argparse.ArgumentParser:
     auth_commands.add_parser(
         "status", help="account, profiles, token expiry and scope"
     ).set_defaults(handler=_auth_status)
-    auth_commands.add_parser(
+    revoke = auth_commands.add_parser(
         "revoke", help="revoke the stored tokens at Dotloop and delete them"
-    ).set_defaults(handler=_auth_revoke)
+    )
+    revoke.add_argument(
+        "--forget",
+        action="store_true",
+        help="delete the tokens here even if Dotloop refuses to revoke them",
+    )
+    revoke.set_defaults(handler=_auth_revoke)
 
     webhooks = commands.add_parser("webhooks", help="Dotloop webhook receiver")
     webhooks_commands = webhooks.add_subparsers(metavar="ACTION", required=True)
@@ -118,6 +130,29 @@ def _build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8090)
     serve.set_defaults(handler=_webhooks_serve)
+    subscribe = webhooks_commands.add_parser(
+        "subscribe", help="have Dotloop send each profile's loop events to a URL"
+    )
+    subscribe.add_argument(
+        "--url", required=True, help="where Dotloop reaches `webhooks serve`"
+    )
+    subscribe.add_argument(
+        "--profile",
+        dest="profile_ids",
+        type=int,
+        action="append",
+        default=[],
+        help="profile id (repeatable; default: the profiles a sync covers)",
+    )
+    subscribe.set_defaults(handler=_webhooks_subscribe)
+    webhooks_commands.add_parser(
+        "list", help="the Dotloop client's webhook subscriptions"
+    ).set_defaults(handler=_webhooks_list)
+    unsubscribe = webhooks_commands.add_parser(
+        "unsubscribe", help="delete one webhook subscription"
+    )
+    unsubscribe.add_argument("subscription_id", metavar="ID")
+    unsubscribe.set_defaults(handler=_webhooks_unsubscribe)
 
     worker = commands.add_parser("worker", help="run the Huey consumer")
     worker.add_argument("--workers", type=int, default=1)
@@ -142,6 +177,25 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     views_sql.set_defaults(handler=_views_sql)
 
+    brokerage = commands.add_parser(
+        "brokerage", help="offices, teams, commission plans and the agent roster"
+    )
+    brokerage_commands = brokerage.add_subparsers(metavar="ACTION", required=True)
+    brokerage_load = brokerage_commands.add_parser(
+        "load", help="check a brokerage YAML file, store it and refresh the reports"
+    )
+    brokerage_load.add_argument(
+        "file",
+        nargs="?",
+        type=Path,
+        default=None,
+        help="default: DOTLOOP_REPORTER_BROKERAGE_FILE",
+    )
+    brokerage_load.set_defaults(handler=_brokerage_load)
+    brokerage_commands.add_parser(
+        "show", help="print the stored configuration as a brokerage YAML file"
+    ).set_defaults(handler=_brokerage_show)
+
     bundle = commands.add_parser("bundle", help="Superset dashboard bundle")
     bundle_commands = bundle.add_subparsers(metavar="ACTION", required=True)
     build = bundle_commands.add_parser("build", help="write the bundle zip")
@@ -155,6 +209,21 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     validate.add_argument("path", type=Path)
     validate.set_defaults(handler=_bundle_validate)
+    generate = bundle_commands.add_parser(
+        "generate", help="render dashboards_export/ from its sources/"
+    )
+    generate.add_argument(
+        "--check", action="store_true", help="fail if a file differs; write nothing"
+    )
+    generate.set_defaults(handler=_bundle_generate)
+    export = bundle_commands.add_parser(
+        "export", help="pull a dashboard edited in Superset back into bundle files"
+    )
+    export.add_argument("dashboard", help="title, slug, uuid or id")
+    export.add_argument(
+        "--out", type=Path, default=None, help="default: dashboards_export/"
+    )
+    export.set_defaults(handler=_bundle_export)
 
     embed = commands.add_parser("embed", help="embedded dashboards")
     embed_commands = embed.add_subparsers(metavar="ACTION", required=True)
@@ -169,6 +238,38 @@ def _build_parser() -> argparse.ArgumentParser:
         help="origin allowed to embed (repeatable); none allows any",
     )
     enable.set_defaults(handler=_embed_enable)
+
+    portal = commands.add_parser(
+        "portal", help="broker portal: a host page that embeds the dashboards"
+    )
+    portal_commands = portal.add_subparsers(metavar="ACTION", required=True)
+    portal_serve = portal_commands.add_parser(
+        "serve", help="serve the portal page and its guest-token endpoint"
+    )
+    portal_serve.add_argument("--host", default="127.0.0.1")
+    portal_serve.add_argument("--port", type=int, default=8100)
+    portal_serve.add_argument(
+        "--users",
+        type=Path,
+        default=None,
+        help="portal users file (default: portal-users.yaml in the data directory)",
+    )
+    portal_serve.add_argument(
+        "--public-origin", default=None, help="the portal's origin as browsers see it"
+    )
+    portal_serve.add_argument(
+        "--superset-public-url",
+        default=None,
+        help="Superset's URL as browsers see it (default: SUPERSET_URL)",
+    )
+    portal_serve.set_defaults(handler=_portal_serve)
+    hash_password = portal_commands.add_parser(
+        "hash-password", help="hash a password for the portal users file"
+    )
+    hash_password.add_argument(
+        "--stdin", action="store_true", help="read the password from standard input"
+    )
+    hash_password.set_defaults(handler=_portal_hash_password)
 
     roles = commands.add_parser("roles", help="Superset roles for brokers, analysts")
     roles_commands = roles.add_subparsers(metavar="ACTION", required=True)
@@ -230,10 +331,14 @@ def _auth_status(settings: Settings, args: argparse.Namespace) -> int:
 def _auth_revoke(settings: Settings, args: argparse.Namespace) -> int:
     from .auth_flow import revoke
 
-    if revoke(_with_database(settings)):
-        print("revoked the Dotloop tokens and deleted them")
-    else:
+    # With --forget, a refused revocation is told in a notice instead.
+    notices: list[str] = []
+    if not revoke(_with_database(settings), forget=args.forget, output=notices.append):
         print("no Dotloop tokens were stored")
+    elif notices:
+        print("\n".join(notices))
+    else:
+        print("revoked the Dotloop tokens and deleted them")
     return 0
 
 
@@ -242,6 +347,55 @@ def _webhooks_serve(settings: Settings, args: argparse.Namespace) -> int:
 
     serve_webhooks(_with_database(settings), host=args.host, port=args.port)
     return 0
+
+
+def _webhooks_subscribe(settings: Settings, args: argparse.Namespace) -> int:
+    from .tasks import build_client
+    from .webhook_subscriptions import describe_result, subscribe
+
+    settings = _with_database(settings)
+    with build_client(settings) as client:
+        results = subscribe(settings, client, args.url, args.profile_ids)
+    for result in results:
+        print(describe_result(result))
+    return 0
+
+
+def _webhooks_list(settings: Settings, args: argparse.Namespace) -> int:
+    from .tasks import build_client
+    from .webhook_subscriptions import describe_subscription, list_subscriptions
+
+    with build_client(_with_database(settings)) as client:
+        subscriptions = list_subscriptions(client)
+    for subscription in subscriptions:
+        print(describe_subscription(subscription))
+    if not subscriptions:
+        print("no webhook subscriptions")
+    return 0
+
+
+def _webhooks_unsubscribe(settings: Settings, args: argparse.Namespace) -> int:
+    from .tasks import build_client
+    from .webhook_subscriptions import unsubscribe
+
+    with build_client(_with_database(settings)) as client:
+        unsubscribe(client, args.subscription_id)
+    print(f"deleted webhook subscription {args.subscription_id}")
+    return 0
+
+
+def _simulator_send_event(settings: Settings, args: argparse.Namespace) -> int:
+    from connector.simulator import cli as simulator_cli
+
+    from .errors import ConfigurationError
+
+    if settings.webhook_secret is None:
+        raise ConfigurationError(
+            "set DOTLOOP_WEBHOOK_SECRET to the secret `webhooks serve` verifies with"
+        )
+    secret = settings.webhook_secret.reveal()
+    scheme = settings.webhook_signature_scheme
+    return simulator_cli.send_event_from(args, secret, scheme)
 
 
 def _plan(settings: Settings, args: argparse.Namespace) -> int:
@@ -332,6 +486,32 @@ def _views_sql(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _brokerage_load(settings: Settings, args: argparse.Namespace) -> int:
+    from . import db
+    from .brokerage import load_brokerage
+    from .embedded import with_database
+    from .views import refresh_reporting
+
+    settings = with_database(settings)
+    with db.connect(settings) as conn:
+        db.apply_schema(conn, settings)
+        brokerage = load_brokerage(conn, settings, args.file)
+        refresh_reporting(conn, settings)
+    print(f"brokerage loaded: {brokerage.summary()}; reports refreshed")
+    return 0
+
+
+def _brokerage_show(settings: Settings, args: argparse.Namespace) -> int:
+    from . import db
+    from .brokerage import render_brokerage, stored_brokerage
+    from .embedded import with_database
+
+    settings = with_database(settings)
+    with db.connect(settings) as conn:
+        print(render_brokerage(stored_brokerage(conn, settings)), end="")
+    return 0
+
+
 def _bundle_build(settings: Settings, args: argparse.Namespace) -> int:
     from .superset_setup import build_bundle_for
 
@@ -362,6 +542,39 @@ def _bundle_validate(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _bundle_generate(settings: Settings, args: argparse.Namespace) -> int:
+    from .bundle_sources import drift, generate
+
+    if args.check:
+        changed = drift(settings.dashboards_dir, settings.datasets_dir)
+        for path in changed:
+            print(f"differs from its sources: {path}", file=sys.stderr)
+        if changed:
+            print("run `dotloop-reporter bundle generate`", file=sys.stderr)
+            return 1
+        print("bundle files match their sources")
+        return 0
+    for path in generate(settings.dashboards_dir, settings.datasets_dir):
+        print(f"wrote {path}")
+    return 0
+
+
+def _bundle_export(settings: Settings, args: argparse.Namespace) -> int:
+    from .bundle_export import BundleIds, export_dashboard
+    from .superset_setup import superset_client
+
+    ids = BundleIds.from_sources(
+        settings.dashboards_dir, settings.datasets_dir, settings.reporting_schema
+    )
+    out = args.out or settings.dashboards_dir
+    with superset_client(settings) as client:
+        changed = export_dashboard(client, args.dashboard, out, ids)
+    for path in changed:
+        print(f"wrote {path}")
+    print(f"{len(changed)} file(s) changed under {out}")
+    return 0
+
+
 def _embed_enable(settings: Settings, args: argparse.Namespace) -> int:
     from .embedding import enable_embedding
     from .superset_setup import superset_client
@@ -370,6 +583,40 @@ def _embed_enable(settings: Settings, args: argparse.Namespace) -> int:
         embedded = enable_embedding(client, args.allowed_domains)
     for dashboard_uuid, embedded_uuid in sorted(embedded.items()):
         print(f"dashboard {dashboard_uuid}: embedded id {embedded_uuid}")
+    return 0
+
+
+def _portal_serve(settings: Settings, args: argparse.Namespace) -> int:
+    from .broker_portal import portal_config
+    from .portal_server import serve_portal
+    from .portal_users import load_users
+
+    users = load_users(args.users or settings.data_dir / "portal-users.yaml")
+    config = portal_config(
+        settings,
+        users,
+        host=args.host,
+        port=args.port,
+        public_origin=args.public_origin,
+        superset_public_url=args.superset_public_url,
+    )
+    serve_portal(config)
+    return 0
+
+
+def _portal_hash_password(settings: Settings, args: argparse.Namespace) -> int:
+    import getpass
+
+    from .portal_users import hash_password
+
+    if args.stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if password != getpass.getpass("Again: "):
+            print("error: the two passwords differ", file=sys.stderr)
+            return 1
+    print(hash_password(password))
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -67,9 +68,44 @@ def render_schema(settings: Settings) -> sql.Composed:
 
 
 def apply_schema(conn: Connection, settings: Settings) -> None:
-    """Create the raw schema and its tables; applying it again changes nothing."""
+    """Create the raw schema and its tables; applying it again changes nothing.
+
+    Every run and webhook applies it, while other runs land pages: a schema
+    already at this version is left alone, since its ALTER TABLE statements
+    would wait for every open transaction on their tables.
+    """
     statement = render_schema(settings)
-    with storage_errors("apply the raw schema"), conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (_SCHEMA_LOCK_KEY,))
-        conn.execute(statement)
-    logger.info("raw schema %s is up to date", settings.raw_schema)
+    version = hashlib.sha256(statement.as_bytes(conn)).hexdigest()[:16]
+    schema = settings.raw_schema
+    with storage_errors("apply the raw schema"):
+        if _version(conn, schema) == version:
+            return
+        with conn.transaction():
+            conn.execute(
+                "SELECT pg_advisory_xact_lock(hashtext(%s))", (_SCHEMA_LOCK_KEY,)
+            )
+            if _version(conn, schema) == version:
+                return
+            conn.execute(statement)
+            conn.execute(
+                sql.SQL("COMMENT ON SCHEMA {} IS {}").format(
+                    sql.Identifier(schema), sql.Literal(_VERSION_MARK + version)
+                )
+            )
+    logger.info("raw schema %s is up to date (version %s)", schema, version)
+
+
+# The schema's comment names the version of schema.sql applied last.
+_VERSION_MARK = "Dotloop Reporter raw replica; schema version "
+
+
+def _version(conn: Connection, schema: str) -> str | None:
+    row = conn.execute(
+        "SELECT obj_description(oid, 'pg_namespace') FROM pg_namespace "
+        "WHERE nspname = %s",
+        (schema,),
+    ).fetchone()
+    comment = None if row is None else row[0]
+    if comment is None or not comment.startswith(_VERSION_MARK):
+        return None
+    return str(comment[len(_VERSION_MARK) :])

@@ -23,6 +23,7 @@ from connector.secrets import Secret
 from connector.simulator import Simulator, SimulatorConfig, generate_brokerage
 
 from . import db
+from .brokerage import load_brokerage
 from .embedded import with_database
 from .foreground import summarize, sync_with_progress
 from .local_secrets import LocalSecrets, load_or_create
@@ -54,11 +55,13 @@ def run_demo(settings: Settings, *, loops: int, superset_port: int, serve: bool)
     local = load_or_create(settings.data_dir / "secrets.json")
     settings = _with_local_reader_password(with_database(settings), local)
     with ExitStack() as stack:
-        if not settings.dotloop.configured:
+        simulated = not settings.dotloop.configured
+        if simulated:
             settings = _start_simulator(stack, settings, loops)
         with db.connect(settings) as conn:
             db.apply_schema(conn, settings)
             apply_views(conn, settings)
+            _load_brokerage(conn, settings, simulated)
         result = sync_with_progress(settings, trigger="demo")
         console.print(summarize(result))
         stack.callback(_stop, _start_worker(settings))
@@ -96,6 +99,19 @@ def _start_simulator(stack: ExitStack, settings: Settings, loops: int) -> Settin
         requests_per_minute=DEMO_CLIENT_BUDGET,
     )
     return dataclasses.replace(settings, dotloop=dotloop)
+
+
+def _load_brokerage(conn: db.Connection, settings: Settings, simulated: bool) -> None:
+    """DOTLOOP_REPORTER_BROKERAGE_FILE, else the simulated brokerage's roster.
+
+    The sync that follows refreshes the reports with it.
+    """
+    path = settings.brokerage_file
+    if path is None and simulated:
+        path = settings.datasets_dir / "brokerage" / "demo.yaml"
+    if path is not None:
+        brokerage = load_brokerage(conn, settings, path)
+        console.print(f"Brokerage from {path}: {brokerage.summary()}")
 
 
 def _start_worker(settings: Settings) -> subprocess.Popen[bytes]:

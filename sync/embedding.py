@@ -3,16 +3,16 @@
 Superset gives each embedded dashboard a uuid of its own, different in every
 environment; `enable_embedding` returns them so that the portal can be told.
 A guest token names the embedded dashboard and carries row-level clauses
-that Superset adds to every query the guest runs: a brokerage-wide viewer
-gets none, an office viewer gets its Dotloop profile, an agent viewer gets
-its own credits only.
+that Superset adds to every query the guest runs, on every dataset of the
+bundle: a brokerage-wide viewer gets none, an office viewer gets its Dotloop
+profile, an agent viewer gets its own credits only.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,10 +28,11 @@ from .superset_api import SupersetClient
 logger = logging.getLogger(__name__)
 
 DASHBOARDS_DIR = PROJECT_ROOT / "dashboards_export"
-LOOP_SIDES_UUID = "768653c0-e494-43d0-9961-46d25cace2af"
-AGENT_CREDITS_UUID = "77bae09b-4cde-477a-b44b-76ba6a56086e"
 # A clause no row satisfies: what a viewer may not see of a dataset.
 NO_ROWS = "1 = 0"
+# The column that limits an office viewer, and an agent viewer, in a dataset.
+OFFICE_COLUMN = "profile_id"
+AGENT_COLUMN = "agent_email"
 # Deliberately narrow: the address goes into SQL text, so no quote, no
 # backslash, no blank.
 _EMAIL = re.compile(r"[^\s'\"\\;@]+@[^\s'\"\\;@]+")
@@ -99,28 +100,43 @@ def enable_embedding(
     return embedded
 
 
-def rls_rules(viewer: Viewer, dataset_ids: Mapping[str, int]) -> list[dict[str, Any]]:
-    """The guest token's row-level clauses for `viewer`.
+def shipped_datasets(source_dir: Path = DASHBOARDS_DIR) -> dict[str, frozenset[str]]:
+    """The datasets of the bundle sources: their columns by dataset uuid."""
+    found: dict[str, frozenset[str]] = {}
+    for path in sorted((source_dir / "datasets").rglob("*.yaml")):
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        columns = doc.get("columns") or []
+        found[str(doc["uuid"])] = frozenset(str(c["column_name"]) for c in columns)
+    return found
 
-    `dataset_ids` maps LOOP_SIDES_UUID and AGENT_CREDITS_UUID to Superset ids.
 
-    >>> ids = {LOOP_SIDES_UUID: 1, AGENT_CREDITS_UUID: 2}
-    >>> rls_rules(Viewer.office(101), ids)
+def rls_rules(
+    viewer: Viewer, datasets: Mapping[int, Collection[str]]
+) -> list[dict[str, Any]]:
+    """The guest token's row-level clauses for `viewer`, one per dataset.
+
+    `datasets` maps each dataset's Superset id to its columns. An office
+    viewer is limited by profile_id, an agent viewer by agent_email; a
+    dataset without that column shows the viewer no row at all, so a
+    dataset added to the bundle is closed to them until it has one.
+
+    >>> datasets = {1: {"profile_id", "gci"}, 2: {"profile_id", "agent_email"}}
+    >>> rls_rules(Viewer.office(101), datasets)
     [{'dataset': 1, 'clause': 'profile_id = 101'}, \
 {'dataset': 2, 'clause': 'profile_id = 101'}]
-    >>> rls_rules(Viewer.agent("Al@X.example"), ids)
+    >>> rls_rules(Viewer.agent("Al@X.example"), datasets)
     [{'dataset': 1, 'clause': '1 = 0'}, \
 {'dataset': 2, 'clause': "agent_email = 'al@x.example'"}]
     """
     if viewer.agent_email is not None:
-        sides, credits = NO_ROWS, f"agent_email = '{viewer.agent_email}'"
+        column, clause = AGENT_COLUMN, f"agent_email = '{viewer.agent_email}'"
     elif viewer.profile_id is not None:
-        sides = credits = f"profile_id = {int(viewer.profile_id)}"
+        column, clause = OFFICE_COLUMN, f"profile_id = {int(viewer.profile_id)}"
     else:
         return []
     return [
-        {"dataset": dataset_ids[LOOP_SIDES_UUID], "clause": sides},
-        {"dataset": dataset_ids[AGENT_CREDITS_UUID], "clause": credits},
+        {"dataset": dataset_id, "clause": clause if column in columns else NO_ROWS}
+        for dataset_id, columns in sorted(datasets.items())
     ]
 
 
@@ -128,11 +144,15 @@ def issue_guest_token(
     client: SupersetClient, embedded_uuid: str, viewer: Viewer
 ) -> Secret:
     """A guest token for one embedded dashboard, limited to what `viewer` sees."""
-    dataset_ids = {
-        uuid: client.find_id("dataset", uuid=uuid)
-        for uuid in (LOOP_SIDES_UUID, AGENT_CREDITS_UUID)
-    }
-    rules = rls_rules(viewer, dataset_ids)
+    ids = {str(row["uuid"]): int(row["id"]) for row in client.list_assets("dataset")}
+    shipped = shipped_datasets()
+    missing = sorted(set(shipped) - set(ids))
+    if missing:
+        raise ConfigurationError(
+            f"Superset lacks the bundle's datasets {', '.join(missing)}: import "
+            "the dashboard bundle first"
+        )
+    rules = rls_rules(viewer, {ids[uuid]: cols for uuid, cols in shipped.items()})
     token = client.guest_token(embedded_uuid, rls=rules, username=viewer.username)
     logger.info(
         "issued a guest token for %s on %s (%d row rules)",

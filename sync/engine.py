@@ -4,8 +4,7 @@ Requests are the scarce resource (about 50 a minute), so a run lists loops with
 their details attached, newest first and from a watermark when it has one, and
 asks for participants only of loops that are new or whose `updated` moved since
 their participants were stored, once per run however many profiles show them.
-Details a listing leaves out are fetched for changed loops only; participant
-lists an earlier run could not land are fetched once more at the end.
+Details a listing leaves out are fetched for changed loops only.
 
 Every page lands in one transaction together with the profile's listing
 checkpoint, so a run killed at any point (even SIGKILL) resumes after the last
@@ -13,6 +12,13 @@ landed page, and a page whose connection was lost is landed again whole. How a
 listing resumes and how it is known complete: sync/listing.py. The watermark
 advances only after a complete listing, to the newest `updated` it saw but
 never past the start of the listing, and never backwards (sync/runs.py).
+
+One run syncs a profile at a time, under the profile's lease (sync/leases.py):
+a profile another live run holds is skipped and reported busy, so runs of
+different profiles, or of different Dotloop accounts each within its own
+request budget, go on side by side. Fetches that fail and loop items that are
+quarantined are recorded, and later runs try them again after the profile's
+listing, within limits (sync/retries.py).
 """
 
 from __future__ import annotations
@@ -20,34 +26,30 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from connector import (
-    ClientStats,
-    DotloopClient,
-    InvalidResponseError,
-    NotFoundError,
-)
+from connector import ClientStats, DotloopClient, NotFoundError
 from connector.secrets import redact
 
 from .checkpoints import Checkpoint, delete_checkpoint, load_checkpoint, save_checkpoint
 from .db import Connection, apply_schema
+from .errors import SyncInProgressError
+from .fetching import LoopFetcher
 from .landing import (
     SOURCE_LOOP_PAGE,
-    LandingResult,
-    land_page,
-    land_participants,
     land_profiles,
     quarantine,
-    stale_participants,
     stored_versions,
 )
+from .leases import Holder, ProfileLeases
 from .listing import BATCH_SIZE, ListedPage, ListingWalk, UnusablePage
-from .payloads import Document, InvalidPayload, LoopItem, ParsedPage, UnusablePayload
+from .payloads import InvalidPayload, LoopItem
+from .pending import count_pending
+from .retries import Retries
 from .runs import (
+    LEASE_SECONDS,
     RunCounts,
     RunDatabase,
     RunStart,
@@ -58,7 +60,7 @@ from .runs import (
     watermark,
 )
 from .settings import Settings
-from .sweep import mark_gone
+from .writer import LoopWriter, Owed
 
 logger = logging.getLogger(__name__)
 
@@ -67,8 +69,6 @@ logger = logging.getLogger(__name__)
 WATERMARK_OVERLAP = timedelta(hours=1)
 # How often a long run writes its counters to its sync_run row.
 COUNTS_INTERVAL_SECONDS = 5.0
-# The most participant lists a run fetches again for earlier runs' failures.
-REPAIR_LIMIT = 500
 # Profiles that see the most loops first: the brokerage's numbers fill in
 # before the individual agents' profiles, whose loops are mostly stored by then.
 _PROFILE_ORDER = {"COMPANY": 0, "OFFICE": 1}
@@ -95,7 +95,7 @@ class SyncProgress:
 
 @dataclass(frozen=True)
 class SyncRunResult:
-    """How a finished run went."""
+    """How a finished run went; busy profiles were being synced by another run."""
 
     run_id: int
     status: str
@@ -103,10 +103,18 @@ class SyncRunResult:
     finished_at: datetime
     counts: RunCounts
     incomplete_profiles: tuple[int, ...]
+    busy_profiles: tuple[int, ...] = ()
+
+
+@dataclass
+class _Outcome:
+    """The profiles a run could not sync completely, and those others held."""
+
+    incomplete: list[int] = field(default_factory=list)
+    busy: list[Holder] = field(default_factory=list)
 
 
 ProgressCallback = Callable[[SyncProgress], None]
-Participants = dict[int, list[Any] | InvalidPayload]
 
 
 def run_sync(
@@ -115,27 +123,36 @@ def run_sync(
     *,
     trigger: str,
     progress: ProgressCallback | None = None,
+    profile_ids: Sequence[int] = (),
+    lease_seconds: float = LEASE_SECONDS,
 ) -> SyncRunResult:
     """Run one sync and record it; a failed run is recorded, then re-raised.
 
-    Raises SyncInProgressError when another run holds the lock, and whatever
-    stopped the run (a connector error, StorageError) after recording it.
+    profile_ids limits the run (by default: DOTLOOP_PROFILE_IDS, else every
+    active profile). Raises SyncInProgressError when a purge holds the schema
+    or every chosen profile is being synced by another run (the run is then
+    recorded as skipped), and whatever stopped the run (a connector error,
+    StorageError) after recording it.
     """
     with RunDatabase(settings) as database:
         apply_schema(database.conn, settings)
-        run = start_run(database.conn, settings.raw_schema, trigger)
+        run = start_run(
+            database.conn, settings.raw_schema, trigger, lease_seconds=lease_seconds
+        )
         logger.info("sync run %d started (%s)", run.run_id, trigger)
-        sync = _Run(database, settings, client, run, progress)
+        sync = _Run(database, settings, client, run, progress, lease_seconds)
         try:
-            incomplete = sync.execute()
+            outcome = sync.execute(tuple(profile_ids))
         except BaseException as exc:
             sync.fail(exc)
             raise
-        return sync.succeed(incomplete)
+        if outcome.busy and len(outcome.busy) == sync.profiles_total:
+            sync.skip(outcome.busy)
+        return sync.succeed(outcome)
 
 
 class _Run:
-    """The state of one run: its counters and the loops it could not fetch."""
+    """The state of one run: its counters, leases and what it owes later runs."""
 
     def __init__(
         self,
@@ -144,6 +161,7 @@ class _Run:
         client: DotloopClient,
         run: RunStart,
         progress: ProgressCallback | None,
+        lease_seconds: float,
     ) -> None:
         self.database = database
         self.schema = settings.raw_schema
@@ -154,49 +172,96 @@ class _Run:
         self.counts = RunCounts()
         self.stats_at_start = client.stats
         self.started = time.monotonic()
-        # Loops whose participants failed this run: not asked again through
-        # another profile. Loops fetched fine are known from their stored row.
-        self.failed: set[int] = set()
+        self.leases = ProfileLeases(
+            database, self.schema, run.run_id, seconds=lease_seconds
+        )
+        self.fetcher = LoopFetcher(client, self.counts, between=self.leases.keep_alive)
+        self.owed = Owed()
+        self.writer = LoopWriter(
+            database,
+            self.schema,
+            run.run_id,
+            leases=self.leases,
+            owed=self.owed,
+            counts=self.counts,
+        )
+        self.retries = Retries(self.fetcher, self.writer)
         self.profiles_total = 0
         self.counts_recorded_at = time.monotonic()
 
-    def execute(self) -> tuple[int, ...]:
-        """Sync every chosen profile; returns those whose listing is incomplete."""
-        profile_ids = self._choose_profiles()
-        self.profiles_total = len(profile_ids)
-        incomplete = []
-        for done, profile_id in enumerate(profile_ids):
-            if not self._sync_profile(profile_id, done):
-                incomplete.append(profile_id)
+    def execute(self, profile_ids: tuple[int, ...]) -> _Outcome:
+        """Sync every chosen profile whose lease this run gets."""
+        chosen = self._choose_profiles(profile_ids)
+        self.profiles_total = len(chosen)
+        self.retries.begin(chosen)
+        self.database.transact(lambda conn: self.owed.load(conn, self.schema))
+        outcome = _Outcome()
+        for done, profile_id in enumerate(chosen):
+            holder = self.leases.take(profile_id)
+            if holder is not None:
+                logger.warning("run %d skips: %s", self.run.run_id, holder.describe())
+                outcome.busy.append(holder)
+                self.counts.profiles_busy += 1
+                continue
+            try:
+                if not self._sync_profile(profile_id, done):
+                    outcome.incomplete.append(profile_id)
+            except SyncInProgressError as exc:
+                # The lease expired while the run hung, and another took over.
+                logger.error("run %d: %s", self.run.run_id, exc)
+                outcome.incomplete.append(profile_id)
+                self.counts.profiles_busy += 1
+            finally:
+                self.leases.release(profile_id)
             self.counts.profiles += 1
-        self._repair_participants(profile_ids)
-        return tuple(incomplete)
+        self.counts.fetches_pending = self.database.transact(
+            lambda conn: count_pending(conn, self.schema)
+        )
+        return outcome
 
-    def succeed(self, incomplete: tuple[int, ...]) -> SyncRunResult:
+    def succeed(self, outcome: _Outcome) -> SyncRunResult:
         """Record the run as succeeded and describe it."""
         self._take_client_stats()
-        finished_at = self.database.transact(
+        finished_at, status = self.database.transact(
             lambda conn: finish_run(
                 conn, self.schema, self.run.run_id, self.counts, status="succeeded"
             )
         )
         logger.info(
-            "sync run %d succeeded: %s", self.run.run_id, _describe(self.counts)
+            "sync run %d %s: %s", self.run.run_id, status, _describe(self.counts)
         )
-        if incomplete:
+        if outcome.incomplete:
             logger.warning(
                 "sync run %d left incomplete listings for profiles %s",
                 self.run.run_id,
-                ", ".join(map(str, incomplete)),
+                ", ".join(map(str, outcome.incomplete)),
             )
         return SyncRunResult(
             run_id=self.run.run_id,
-            status="succeeded",
+            status=status,
             started_at=self.run.started_at,
             finished_at=finished_at,
             counts=replace(self.counts),
-            incomplete_profiles=incomplete,
+            incomplete_profiles=tuple(outcome.incomplete),
+            busy_profiles=tuple(holder.profile_id for holder in outcome.busy),
         )
+
+    def skip(self, busy: list[Holder]) -> None:
+        """Record a run whose every profile was busy as skipped; raise to say so."""
+        self._take_client_stats()
+        reason = "; ".join(holder.describe() for holder in busy)
+        self.database.transact(
+            lambda conn: finish_run(
+                conn,
+                self.schema,
+                self.run.run_id,
+                self.counts,
+                status="skipped",
+                error=reason,
+            )
+        )
+        logger.warning("sync run %d skipped: %s", self.run.run_id, reason)
+        raise SyncInProgressError(f"sync run {self.run.run_id} skipped: {reason}")
 
     def fail(self, exc: BaseException) -> None:
         """Record the run as failed with the redacted error; never masks exc."""
@@ -221,7 +286,7 @@ class _Run:
                 redact(str(record_error)),
             )
 
-    def _choose_profiles(self) -> list[int]:
+    def _choose_profiles(self, configured: tuple[int, ...]) -> list[int]:
         listed = self.client.profiles()
         landed = self.database.transact(
             lambda conn: land_profiles(
@@ -233,8 +298,8 @@ class _Run:
             )
         )
         self.counts.quarantined += landed.quarantined
-        if self.settings.dotloop.profile_ids:
-            return list(self.settings.dotloop.profile_ids)
+        if configured or self.settings.dotloop.profile_ids:
+            return list(configured or self.settings.dotloop.profile_ids)
         active = [p for p in landed.profiles if not p.get("deactivated")]
         active.sort(key=lambda p: _PROFILE_ORDER.get(str(p.get("type")), 2))
         return [int(p["id"]) for p in active]
@@ -257,6 +322,7 @@ class _Run:
         self.database.transact(
             lambda conn: self._close_listing(conn, walk.checkpoint, complete)
         )
+        self.retries.run(profile_id)
         return complete
 
     def _checkpoint(self, profile_id: int) -> Checkpoint:
@@ -286,6 +352,7 @@ class _Run:
     def _close_listing(
         self, conn: Connection, checkpoint: Checkpoint, complete: bool
     ) -> None:
+        self.leases.check(conn, checkpoint.profile_id)
         delete_checkpoint(conn, self.schema, checkpoint.profile_id)
         if not complete:
             return
@@ -301,180 +368,56 @@ class _Run:
     def _sync_page(self, step: ListedPage, done: int) -> None:
         profile_id = step.page.profile_id
         changed = self._changed(step.parsed.loops)
-        parsed = self._with_details(profile_id, step.parsed, changed)
-        participants, gone = self._fetch_participants(profile_id, changed)
-        now = _now()
-
-        def land(conn: Connection) -> tuple[LandingResult, int]:
-            result = land_page(
-                conn,
-                schema=self.schema,
-                run_id=self.run.run_id,
-                profile_id=profile_id,
-                items=parsed,
-                participants_by_loop=participants,
-                now=now,
+        versions = {
+            loop.loop_id: loop.updated_text
+            for loop in step.parsed.loops
+            if loop.loop_id in changed
+        }
+        undetailed = {
+            loop.loop_id: loop.updated_text
+            for loop in step.parsed.loops
+            if loop.details is None and loop.loop_id in changed
+        }
+        if undetailed:
+            # The list attaches details when asked (include_details); an
+            # account or listing that does not is served one loop at a time.
+            logger.info(
+                "profile %d: %d changed loops came without details; fetching them",
+                profile_id,
+                len(undetailed),
             )
-            removed = mark_gone(conn, self.schema, profile_id, gone, now)
-            save_checkpoint(conn, self.schema, step.checkpoint)
-            return result, removed
-
-        result, removed = self.database.transact(land)
+        details = self.fetcher.details(profile_id, undetailed)
+        people = self.fetcher.participants(profile_id, versions)
+        self.writer.land(profile_id, step.parsed, details, people, step.checkpoint)
         self.counts.pages += 1
-        self.counts.loops_seen += result.loops
+        self.counts.loops_seen += len(step.parsed.loops)
         self.counts.loops_changed += len(changed)
-        self.counts.quarantined += result.quarantined
-        self.counts.loops_removed += removed
         self._page_done(step, len(changed), done)
 
-    def _with_details(
-        self, profile_id: int, parsed: ParsedPage, changed: list[int]
-    ) -> ParsedPage:
-        """Details of changed loops the list did not attach, one request each.
+    def _changed(self, loops: Iterable[LoopItem]) -> set[int]:
+        """Loops new or moved since their participants were stored.
 
-        The list attaches them when asked (include_details); an account or
-        listing that does not is served by the detail endpoint instead.
+        Loops whose participants failed this run (through another profile)
+        are left out: they are pending, and the next run asks again.
         """
-        wanted = set(changed)
-        missing = [
-            loop
-            for loop in parsed.loops
-            if loop.details is None and loop.loop_id in wanted
-        ]
-        if not missing:
-            return parsed
-        logger.info(
-            "profile %d: %d changed loops came without details; fetching them",
-            profile_id,
-            len(missing),
-        )
-        filled = {}
-        for loop in missing:
-            try:
-                detail = self.client.loop_detail(profile_id, loop.loop_id)
-                filled[loop.loop_id] = replace(loop, details=Document.of(detail))
-            except (NotFoundError, InvalidResponseError, UnusablePayload) as exc:
-                # TODO: the loop lands without new details and is not asked
-                # again until it changes; repair them like participants.
-                logger.warning("details of loop %d not fetched: %s", loop.loop_id, exc)
-        loops = [filled.get(loop.loop_id, loop) for loop in parsed.loops]
-        return ParsedPage(loops, parsed.rejected)
-
-    def _changed(self, loops: Iterable[LoopItem]) -> list[int]:
-        candidates = [loop for loop in loops if loop.loop_id not in self.failed]
+        failed = self.fetcher.failed
+        candidates = [loop for loop in loops if loop.loop_id not in failed]
         ids = [loop.loop_id for loop in candidates]
         stored = self.database.transact(
             lambda conn: stored_versions(conn, self.schema, ids)
         )
-        return [
+        return {
             loop.loop_id
             for loop in candidates
             if stored.get(loop.loop_id) != (loop.updated_text, loop.updated_text)
-        ]
-
-    def _fetch_participants(
-        self, profile_id: int, loop_ids: Iterable[int]
-    ) -> tuple[Participants, list[int]]:
-        """Participants of the loops; also the loops that are gone (404 twice)."""
-        fetched: Participants = {}
-        gone: list[int] = []
-        for loop_id in loop_ids:
-            try:
-                fetched[loop_id] = self.client.loop_participants(profile_id, loop_id)
-            except NotFoundError:
-                self.failed.add(loop_id)
-                if self._gone(profile_id, loop_id):
-                    gone.append(loop_id)
-                continue
-            except InvalidResponseError as exc:
-                self.failed.add(loop_id)
-                fetched[loop_id] = InvalidPayload(redact(str(exc)), exc.body)
-                continue
-            self.counts.participants_fetched += 1
-        return fetched, gone
-
-    def _repair_participants(self, profile_ids: list[int]) -> None:
-        """Fetch the participant lists an earlier run could not land.
-
-        A list quarantined or refused when its loop was listed is otherwise
-        asked for again only when the loop changes. At most REPAIR_LIMIT loops
-        a run, so a broken endpoint cannot spend the whole budget.
-        """
-        stale = self.database.transact(
-            lambda conn: stale_participants(
-                conn,
-                self.schema,
-                profile_ids,
-                skip=sorted(self.failed),
-                limit=REPAIR_LIMIT,
-            )
-        )
-        if not stale:
-            return
-        logger.info(
-            "fetching %d participant lists missing since earlier runs", len(stale)
-        )
-        for start in range(0, len(stale), BATCH_SIZE):
-            self._repair_batch(stale[start : start + BATCH_SIZE])
-
-    def _repair_batch(self, stale: list[tuple[int, int, str]]) -> None:
-        by_profile: dict[int, dict[int, tuple[str, list[Any] | InvalidPayload]]] = {}
-        gone: dict[int, list[int]] = {}
-        for loop_id, profile_id, updated in stale:
-            fetched, lost = self._fetch_participants(profile_id, [loop_id])
-            if loop_id in fetched:
-                by_profile.setdefault(profile_id, {})[loop_id] = (
-                    updated,
-                    fetched[loop_id],
-                )
-            gone.setdefault(profile_id, []).extend(lost)
-        now = _now()
-
-        def land(conn: Connection) -> tuple[int, int]:
-            quarantined = removed = 0
-            for profile_id, lists in by_profile.items():
-                quarantined += land_participants(
-                    conn,
-                    schema=self.schema,
-                    run_id=self.run.run_id,
-                    profile_id=profile_id,
-                    fetched=lists,
-                    now=now,
-                ).quarantined
-            for profile_id, loop_ids in gone.items():
-                removed += mark_gone(conn, self.schema, profile_id, loop_ids, now)
-            return quarantined, removed
-
-        quarantined, removed = self.database.transact(land)
-        self.counts.quarantined += quarantined
-        self.counts.loops_removed += removed
-        self._take_client_stats()
-
-    def _gone(self, profile_id: int, loop_id: int) -> bool:
-        """Whether the loop itself answers 404 too, not only its participants."""
-        try:
-            self.client.loop(profile_id, loop_id)
-        except NotFoundError:
-            logger.warning(
-                "loop %d answers 404 through profile %d: marked gone",
-                loop_id,
-                profile_id,
-            )
-            return True
-        except InvalidResponseError:
-            pass
-        logger.warning(
-            "loop %d of profile %d has no participants (404); skipped",
-            loop_id,
-            profile_id,
-        )
-        return False
+        }
 
     def _quarantine_page(self, step: UnusablePage) -> None:
         error = step.error
         profile_id = step.checkpoint.profile_id
 
         def record(conn: Connection) -> None:
+            self.leases.check(conn, profile_id)
             quarantine(
                 conn,
                 schema=self.schema,
@@ -562,5 +505,9 @@ def _describe(counts: RunCounts) -> str:
         f"{counts.loops_changed} changed, {counts.participants_fetched} "
         f"participant lists, {counts.quarantined} quarantined, "
         f"{counts.loops_removed} removed, "
+        f"{counts.quarantine_retried} quarantined loops and "
+        f"{counts.fetches_retried} pending fetches tried again "
+        f"({counts.quarantine_resolved} resolved, {counts.fetches_pending} "
+        f"fetches still pending), {counts.profiles_busy} profiles busy, "
         f"{counts.requests} requests ({counts.throttled} throttled)"
     )

@@ -3,7 +3,7 @@
 SyncError
 ├── ConfigurationError   the environment is incomplete or contradictory
 ├── StorageError         Postgres refused or lost a write
-├── SyncInProgressError  another sync run holds the database's sync lock
+├── SyncInProgressError  another run holds the profiles (or a purge the schema)
 ├── ViewSpecError        a dataset spec is invalid
 └── SupersetError        the Superset API refused a call
     └── BundleError      a dashboard bundle is invalid
@@ -25,7 +25,7 @@ class StorageError(SyncError):
 
 
 class SyncInProgressError(SyncError):
-    """Another sync run is landing into the same raw schema right now."""
+    """Another live run is syncing the profiles, or a purge holds the schema."""
 
 
 class ViewSpecError(SyncError):

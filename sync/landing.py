@@ -10,14 +10,15 @@ when a listing last showed it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
 from psycopg import sql
 
+from .arrays import bytea_array, int8_array, text_array
 from .db import Connection, raw_tables, storage_errors
 from .payloads import (
     Document,
@@ -37,6 +38,7 @@ logger = logging.getLogger(__name__)
 SOURCE_LOOP_PAGE = "loop_page"
 SOURCE_LOOP_ITEM = "loop_item"
 SOURCE_PARTICIPANTS = "participants"
+SOURCE_DETAILS = "details"
 SOURCE_PROFILE = "profile"
 
 QuarantineRow = tuple[int | None, int | None, int | None, str, str, bytes, datetime]
@@ -44,12 +46,13 @@ QuarantineRow = tuple[int | None, int | None, int | None, str, str, bytes, datet
 
 @dataclass(frozen=True)
 class LandingResult:
-    """What landing one page did."""
+    """What landing one page did; quarantined_loops maps loop id to source."""
 
     loops: int
     quarantined: int
     new_payloads: int
     max_updated: datetime | None
+    quarantined_loops: Mapping[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -90,28 +93,44 @@ def land_page(
     arrays fetched for this page, or the InvalidPayload a fetch returned;
     loops without an entry keep the participants stored earlier.
     """
-    prepared = _prepare(profile_id, items, participants_by_loop, run_id, now)
-    return _write(conn, schema, prepared)
+    prepared = prepare_page(
+        profile_id=profile_id,
+        run_id=run_id,
+        items=items,
+        participants_by_loop=participants_by_loop,
+        now=now,
+    )
+    return land_prepared(conn, schema, prepared)
 
 
 @dataclass(frozen=True)
-class _PreparedPage:
-    """A validated page, its statement parameters built."""
+class PreparedPage:
+    """A validated page with its statement parameters built, not yet landed."""
 
     loops: int
     params: dict[str, Any] | None
     quarantined: list[QuarantineRow]
     max_updated: datetime | None
 
+    def quarantined_loops(self) -> dict[int, str]:
+        """The source of what landing quarantines, by loop id."""
+        return _by_loop(self.quarantined)
 
-def _prepare(
+
+def prepare_page(
+    *,
     profile_id: int,
+    run_id: int | None,
     items: Sequence[Any] | ParsedPage,
     participants_by_loop: Mapping[int, list[Any] | InvalidPayload],
-    run_id: int | None,
     now: datetime,
-) -> _PreparedPage:
-    """Validate a page and build its statement parameters (Python work only)."""
+) -> PreparedPage:
+    """Validate a page and build what land_prepared() sends: Python work only.
+
+    Holds no connection, so it can run before a transaction opens (a retried
+    transaction does not repeat it) or on another thread while Postgres lands
+    the previous page.
+    """
     parsed = items if isinstance(items, ParsedPage) else parse_page(items)
     participants, bad_participants = _split_participants(participants_by_loop)
     quarantined: list[QuarantineRow] = [
@@ -123,7 +142,7 @@ def _prepare(
         for loop_id, bad in bad_participants.items()
     ]
     loops = parsed.loops
-    return _PreparedPage(
+    return PreparedPage(
         loops=len(loops),
         params=_loop_params(loops, participants, profile_id, run_id, now),
         quarantined=quarantined,
@@ -131,7 +150,8 @@ def _prepare(
     )
 
 
-def _write(conn: Connection, schema: str, page: _PreparedPage) -> LandingResult:
+def land_prepared(conn: Connection, schema: str, page: PreparedPage) -> LandingResult:
+    """Land a page prepare_page() built, in one transaction (or savepoint)."""
     statements = _statements(schema)
     new_payloads = 0
     with storage_errors("land a loop page"), conn.transaction():
@@ -145,27 +165,8 @@ def _write(conn: Connection, schema: str, page: _PreparedPage) -> LandingResult:
         quarantined=len(page.quarantined),
         new_payloads=new_payloads,
         max_updated=page.max_updated,
+        quarantined_loops=_by_loop(page.quarantined),
     )
-
-
-def stale_participants(
-    conn: Connection,
-    schema: str,
-    profile_ids: Sequence[int],
-    *,
-    skip: Collection[int] = (),
-    limit: int,
-) -> list[tuple[int, int, str]]:
-    """Loops whose stored participants are not those of their stored version.
-
-    (loop id, a profile that shows it, its `updated`) of live loops linked
-    to one of profile_ids: loops whose participant list could not be fetched
-    or landed when they were (a quarantined response, a failed request).
-    """
-    params = {"profiles": list(profile_ids), "skip": list(skip), "limit": limit}
-    with storage_errors("read loops with stale participants"):
-        rows = conn.execute(_statements(schema).stale, params).fetchall()
-    return [(int(row[0]), int(row[1]), str(row[2])) for row in rows]
 
 
 def land_participants(
@@ -210,7 +211,37 @@ def land_participants(
         quarantined=len(quarantined),
         new_payloads=new_payloads,
         max_updated=None,
+        quarantined_loops=_by_loop(quarantined),
     )
+
+
+def land_details(
+    conn: Connection,
+    *,
+    schema: str,
+    run_id: int | None,
+    fetched: Mapping[int, tuple[str, Document]],
+    now: datetime,
+) -> int:
+    """Land details fetched apart from a listing; how many loops took them.
+
+    fetched maps a loop id to the `updated` the details were asked for at and
+    the validated details; a loop whose stored version moved meanwhile is
+    left for its next listing, which brings its details.
+    """
+    if not fetched:
+        return 0
+    params = {
+        "ids": list(fetched),
+        "updated": [updated for updated, _ in fetched.values()],
+        "details": [document.text for _, document in fetched.values()],
+        "hashes": [document.content_hash for _, document in fetched.values()],
+        "run_id": run_id,
+        "now": now,
+    }
+    with storage_errors("land details"):
+        landed = conn.execute(_statements(schema).land_details, params).fetchall()
+    return len(landed)
 
 
 def land_profiles(
@@ -298,22 +329,22 @@ def _loop_params(
         return None
     people = [participants.get(loop.loop_id) for loop in loops]
     return {
-        "ids": [loop.loop_id for loop in loops],
-        "updated": [loop.updated_text for loop in loops],
-        "summaries": [loop.summary.text for loop in loops],
-        "summary_hashes": [loop.summary.content_hash for loop in loops],
-        "details": [_text(loop.details) for loop in loops],
-        "details_hashes": [_hash(loop.details) for loop in loops],
-        "participants": [_text(document) for document in people],
-        "participants_hashes": [_hash(document) for document in people],
+        "ids": int8_array([loop.loop_id for loop in loops]),
+        "updated": text_array([loop.updated_text.encode() for loop in loops]),
+        "summaries": text_array([loop.summary.encoded for loop in loops]),
+        "summary_hashes": bytea_array([loop.summary.content_hash for loop in loops]),
+        "details": text_array([_encoded(loop.details) for loop in loops]),
+        "details_hashes": bytea_array([_hash(loop.details) for loop in loops]),
+        "participants": text_array([_encoded(document) for document in people]),
+        "participants_hashes": bytea_array([_hash(document) for document in people]),
         "profile_id": profile_id,
         "run_id": run_id,
         "now": now,
     }
 
 
-def _text(document: Document | None) -> str | None:
-    return None if document is None else document.text
+def _encoded(document: Document | None) -> bytes | None:
+    return None if document is None else document.encoded
 
 
 def _hash(document: Document | None) -> bytes | None:
@@ -325,6 +356,10 @@ def _insert_quarantine(
 ) -> None:
     if rows:
         conn.cursor().executemany(statements.quarantine, rows)
+
+
+def _by_loop(rows: Sequence[QuarantineRow]) -> dict[int, str]:
+    return {row[2]: row[3] for row in rows if row[2] is not None}
 
 
 def _log_quarantined(rows: Sequence[QuarantineRow]) -> None:
@@ -342,8 +377,8 @@ def _log_quarantined(rows: Sequence[QuarantineRow]) -> None:
 @dataclass(frozen=True)
 class _Statements:
     versions: sql.Composed
-    stale: sql.Composed
     land_participants: sql.Composed
+    land_details: sql.Composed
     land_loops: sql.Composed
     land_profiles: sql.Composed
     quarantine: sql.Composed
@@ -354,8 +389,8 @@ def _statements(schema: str) -> _Statements:
     tables = raw_tables(schema)
     return _Statements(
         versions=sql.SQL(_VERSIONS).format(**tables),
-        stale=sql.SQL(_STALE).format(**tables),
         land_participants=sql.SQL(_LAND_PARTICIPANTS).format(**tables),
+        land_details=sql.SQL(_LAND_DETAILS).format(**tables),
         land_loops=sql.SQL(_LAND_LOOPS).format(**tables),
         land_profiles=sql.SQL(_LAND_PROFILES).format(**tables),
         quarantine=sql.SQL(_QUARANTINE).format(**tables),
@@ -367,14 +402,19 @@ SELECT loop_id, loop_updated, participants_for_updated
 FROM {loop} WHERE loop_id = ANY(%(ids)b::bigint[])
 """
 
-# TODO: about 10,000 loops a second land on two vCPUs against the 20,000
-# asked for; Postgres spends some 55 us a loop (jsonb parsing, the history
-# index) and Python some 45 (canonical JSON, hashes). Halving either needs a
-# faster JSON encoder than the standard library's or fewer stored copies.
+# TODO: 20,000 loops a second (bench/bench_landing.py) is not reached. On
+# two vCPUs Postgres alone spends 41 to 48 us a loop on this statement when
+# nothing else runs (jsonb parsing a quarter, heap and index inserts into
+# three tables half, ON CONFLICT checks a tenth; plain inserts measured 33),
+# which caps landing near 21,000 a second even with Python's 15 to 25 us
+# (orjson, hashes, arrays in wire form) prepared on the other core. Measured
+# here: 13,600 a page after another (0.38 of COPY; 9,600 and 0.29 before)
+# while other work held a core. Next step: keep the current payloads once
+# (loop and payload_history both hold them), a change of the raw schema.
+# The sync itself lands a page a second at most: requests pace it.
 # Arrays bound in binary keep a page to one round trip and each payload to one
-# jsonb parse; payloads travel as text, which psycopg sends without a Python
-# call per element. A missing details object or participant list keeps the
-# stored one.
+# jsonb parse. A missing details object or participant list keeps the stored
+# one.
 _LAND_LOOPS = """
 WITH page AS (
     SELECT
@@ -443,21 +483,6 @@ WHERE payload.document IS NOT NULL
 ON CONFLICT DO NOTHING
 """
 
-_STALE = """
-SELECT stored.loop_id, min(link.profile_id), stored.loop_updated
-FROM {loop} AS stored
-JOIN {loop_profile} AS link ON link.loop_id = stored.loop_id
-    AND link.removed_at IS NULL
-    AND link.profile_id = ANY(%(profiles)s::bigint[])
-WHERE stored.removed_at IS NULL
-    AND stored.loop_updated IS NOT NULL
-    AND stored.participants_for_updated IS DISTINCT FROM stored.loop_updated
-    AND stored.loop_id <> ALL(%(skip)s::bigint[])
-GROUP BY stored.loop_id, stored.loop_updated
-ORDER BY stored.loop_id
-LIMIT %(limit)s
-"""
-
 # Only a loop still at the version the list was asked for takes it.
 _LAND_PARTICIPANTS = """
 WITH fetched AS (
@@ -481,6 +506,30 @@ SELECT 'participants', loop_id, content_hash, participants, %(now)b,
     %(run_id)b::bigint
 FROM landed
 ON CONFLICT DO NOTHING
+"""
+
+_LAND_DETAILS = """
+WITH fetched AS (
+    SELECT * FROM unnest(
+        %(ids)b::bigint[], %(updated)b::text[], %(details)b::text[],
+        %(hashes)b::bytea[]
+    ) AS fetched (loop_id, updated, details, content_hash)
+), landed AS (
+    UPDATE {loop} AS stored SET
+        details = fetched.details::jsonb,
+        fetched_at = %(now)b
+    FROM fetched
+    WHERE stored.loop_id = fetched.loop_id AND stored.loop_updated = fetched.updated
+    RETURNING stored.loop_id, stored.details, fetched.content_hash
+), history AS (
+    INSERT INTO {payload_history} (
+        kind, entity_id, content_hash, payload, first_seen_at, run_id
+    )
+    SELECT 'details', loop_id, content_hash, details, %(now)b, %(run_id)b::bigint
+    FROM landed
+    ON CONFLICT DO NOTHING
+)
+SELECT loop_id FROM landed
 """
 
 _LAND_PROFILES = """

@@ -50,7 +50,8 @@ def purge(settings: Settings, *, now: datetime | None = None) -> PurgeResult:
         logger.info("no retention policy (DOTLOOP_RETENTION_DAYS): nothing purged")
         return PurgeResult(cutoff=None)
     cutoff = (now or datetime.now(UTC)) - timedelta(days=days)
-    with RunDatabase(settings) as database:
+    # Alone on the schema: no sync or sweep lands while history is deleted.
+    with RunDatabase(settings, exclusive=True) as database:
         apply_schema(database.conn, settings)
         result = database.transact(
             lambda conn: _purge(conn, settings.raw_schema, cutoff)

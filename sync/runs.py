@@ -1,4 +1,11 @@
-"""Bookkeeping of sync runs: the run lock, run rows and per-profile watermarks."""
+"""Bookkeeping of sync runs: the schema lock, run rows and per-profile watermarks.
+
+Syncs and sweeps share the raw schema (one per profile at a time, through the
+leases of sync/leases.py); a purge takes it alone. A running run is alive
+while the Postgres session it last worked on exists and its lease has not
+expired; a run row left "running" by a run that is not alive is closed as
+interrupted by the next run that starts.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +28,7 @@ from .settings import Settings
 
 logger = logging.getLogger(__name__)
 
-RunStatus = Literal["succeeded", "failed"]
+RunStatus = Literal["succeeded", "failed", "skipped"]
 T = TypeVar("T")
 
 # The longest error text kept on a run row; the log has the rest.
@@ -29,6 +36,26 @@ _ERROR_LIMIT = 2000
 # Reconnecting after a lost connection: a restarting Postgres takes seconds.
 RECONNECT_ATTEMPTS = 6
 RECONNECT_DELAY_SECONDS = 0.5
+# How long a run stays alive without renewing its lease. It renews with every
+# landed page and between requests, so this only has to outlast the longest
+# single request (budget wait, retries and backoff: some six minutes).
+LEASE_SECONDS = 600.0
+
+# SQL: the run row `run` is alive. A session that ended (the worker died) ends
+# it at once; a lease not renewed in time ends it too (the worker hangs, or
+# its host vanished without closing the session). backend_start is NULL for
+# sessions of other roles that the reader may not inspect: taken as alive.
+# Behind a transaction-pooling proxy a run's session is not its own; a run
+# then found dead while alive only loses its profiles at its next page.
+RUN_IS_ALIVE = """
+    run.status = 'running' AND run.expires_at > now()
+    AND run.backend_pid IS NOT NULL
+    AND EXISTS (
+        SELECT FROM pg_stat_get_activity(run.backend_pid) AS backend
+        WHERE backend.backend_start = run.backend_started
+            OR backend.backend_start IS NULL
+    )
+"""
 
 
 @dataclass
@@ -44,6 +71,11 @@ class RunCounts:
     requests: int = 0
     throttled: int = 0
     loops_removed: int = 0
+    quarantine_retried: int = 0
+    quarantine_resolved: int = 0
+    fetches_retried: int = 0
+    fetches_pending: int = 0
+    profiles_busy: int = 0
 
 
 @dataclass(frozen=True)
@@ -55,23 +87,27 @@ class RunStart:
 
 
 class RunDatabase:
-    """The connection a run works on, holding the lock that admits one run.
+    """The connection a run works on, holding the schema lock.
 
-    The lock is a session lock: it ends with its connection, so a worker that
-    dies mid-run never leaves the next run locked out. When the connection is
-    lost (Postgres restarted, the backend terminated), transact() reconnects,
-    takes the lock again and runs the interrupted unit of work again whole.
+    Syncs and sweeps hold the lock shared, a purge alone (exclusive=True). It
+    is a session lock: it ends with its connection, so a worker that dies
+    never leaves the schema locked. When the connection is lost (Postgres
+    restarted, the backend terminated), transact() reconnects, takes the lock
+    again and runs the interrupted unit of work again whole; a unit that lost
+    a deadlock or a serialization conflict is run again too.
     """
 
     def __init__(
         self,
         settings: Settings,
         *,
+        exclusive: bool = False,
         attempts: int = RECONNECT_ATTEMPTS,
         delay: float = RECONNECT_DELAY_SECONDS,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.settings = settings
+        self.exclusive = exclusive
         self.attempts = attempts
         self.delay = delay
         self.sleep = sleep
@@ -103,7 +139,7 @@ class RunDatabase:
         conn, self._conn = self._conn, None
         if conn is None:
             return
-        _release(conn, self.key)
+        _release(conn, self.key, self.exclusive)
         conn.close()
 
     def transact(self, work: Callable[[Connection], T]) -> T:
@@ -114,6 +150,16 @@ class RunDatabase:
                 with self.conn.transaction():
                     return work(self.conn)
             except (StorageError, psycopg.Error) as exc:
+                if _lost_a_conflict(exc) and attempt < self.attempts:
+                    # Two runs landing loops that both their profiles show.
+                    logger.warning(
+                        "a unit of work lost a lock conflict; running it again "
+                        "(attempt %d of %d)",
+                        attempt + 1,
+                        self.attempts,
+                    )
+                    attempt += 1
+                    continue
                 if not self._lost() or attempt >= self.attempts:
                     if isinstance(exc, psycopg.Error):
                         raise StorageError(
@@ -158,47 +204,68 @@ class RunDatabase:
         self._lock()
 
     def _lock(self) -> None:
-        with storage_errors("take the sync lock"):
+        take = (
+            "pg_try_advisory_lock" if self.exclusive else "pg_try_advisory_lock_shared"
+        )
+        with storage_errors("take the schema lock"):
             row = self.conn.execute(
-                "SELECT pg_try_advisory_lock(hashtext(%s))", (self.key,)
+                sql.SQL("SELECT {}(hashtext(%s))").format(sql.Identifier(take)),
+                (self.key,),
             ).fetchone()
         if not (row and row[0]):
+            holder = "a purge" if not self.exclusive else "a sync run or sweep"
             raise SyncInProgressError(
-                f"another sync run is landing into {self.settings.raw_schema}; "
-                "wait for it to finish (see `dotloop-reporter status`)"
+                f"{holder} is working on {self.settings.raw_schema}; wait for it "
+                "to finish (see `dotloop-reporter status`)"
             )
 
 
-def _release(conn: Connection, key: str) -> None:
+def _release(conn: Connection, key: str, exclusive: bool) -> None:
     # A lost connection has released the lock already; what ended the run
     # matters more than this.
+    unlock = "pg_advisory_unlock" if exclusive else "pg_advisory_unlock_shared"
     try:
-        conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (key,))
+        conn.execute(
+            sql.SQL("SELECT {}(hashtext(%s))").format(sql.Identifier(unlock)), (key,)
+        )
     except psycopg.Error as exc:
-        logger.warning("could not release the sync lock: %s", redact(str(exc)))
+        logger.warning("could not release the schema lock: %s", redact(str(exc)))
 
 
-def start_run(conn: Connection, schema: str, trigger: str) -> RunStart:
-    """Close runs a dead process left running, then record a new running run."""
-    table = sql.Identifier(schema, "sync_run")
+def _lost_a_conflict(exc: BaseException) -> bool:
+    cause = exc if isinstance(exc, psycopg.Error) else exc.__cause__
+    return isinstance(
+        cause, psycopg.errors.DeadlockDetected | psycopg.errors.SerializationFailure
+    )
+
+
+def start_run(
+    conn: Connection,
+    schema: str,
+    trigger: str,
+    *,
+    lease_seconds: float = LEASE_SECONDS,
+) -> RunStart:
+    """Close runs that are no longer alive, then record a new running run."""
+    params = {"trigger": trigger, "seconds": lease_seconds}
     with storage_errors("record the start of a sync run"), conn.transaction():
-        abandoned = conn.execute(
-            sql.SQL(
-                "UPDATE {} SET status = 'failed', finished_at = now(), "
-                "error = 'interrupted: the process ended before the run finished' "
-                "WHERE status = 'running'"
-            ).format(table)
-        ).rowcount
-        row = conn.execute(
-            sql.SQL(
-                "INSERT INTO {} (trigger) VALUES (%s) RETURNING run_id, started_at"
-            ).format(table),
-            (trigger,),
-        ).fetchone()
+        abandoned = conn.execute(_abandon(schema)).rowcount
+        row = conn.execute(_start(schema), params).fetchone()
     assert row is not None
     if abandoned > 0:
         logger.warning("marked %d abandoned running sync run(s) as failed", abandoned)
     return RunStart(run_id=row[0], started_at=row[1])
+
+
+def renew_run(conn: Connection, schema: str, run_id: int, lease_seconds: float) -> bool:
+    """Keep the run alive for lease_seconds more, on this session; False if closed.
+
+    A run another run closed as abandoned (it looked dead: its session gone or
+    its lease expired) stays closed.
+    """
+    params = {"run_id": run_id, "seconds": lease_seconds}
+    with storage_errors("renew a sync run's lease"):
+        return conn.execute(_renew(schema), params).fetchone() is not None
 
 
 def record_counts(
@@ -217,19 +284,25 @@ def finish_run(
     *,
     status: RunStatus,
     error: str | None = None,
-) -> datetime:
-    """Store the final counters and status; returns the finishing time."""
-    finish = sql.SQL(
-        "UPDATE {} SET status = %(status)s, error = %(error)s, finished_at = now() "
-        "WHERE run_id = %(run_id)s RETURNING finished_at"
-    ).format(sql.Identifier(schema, "sync_run"))
+) -> tuple[datetime, str]:
+    """Store the final counters and status, free its leases; when, and the status.
+
+    A run closed meanwhile as abandoned keeps that status (another run may
+    have taken its profiles over since); its counters are still stored.
+    """
     params = {"status": status, "error": _clip(error), "run_id": run_id}
     with storage_errors("record the end of a sync run"), conn.transaction():
         conn.execute(_update_counts(schema), {**asdict(counts), "run_id": run_id})
-        row = conn.execute(finish, params).fetchone()
+        row = conn.execute(_finish(schema), params).fetchone()
     assert row is not None
     finished_at: datetime = row[0]
-    return finished_at
+    if row[1] != status:
+        logger.warning(
+            "sync run %d was closed as %s by another run before it finished",
+            run_id,
+            row[1],
+        )
+    return finished_at, str(row[1])
 
 
 def watermark(conn: Connection, schema: str, profile_id: int) -> datetime | None:
@@ -268,6 +341,60 @@ def _update_counts(schema: str) -> sql.Composed:
     )
     return sql.SQL("UPDATE {} SET {} WHERE run_id = %(run_id)s").format(
         sql.Identifier(schema, "sync_run"), assignments
+    )
+
+
+def _abandon(schema: str) -> sql.Composed:
+    return sql.SQL(
+        "UPDATE {} AS run SET status = 'failed', finished_at = now(), "
+        "error = 'interrupted: the process ended before the run finished' "
+        "WHERE run.status = 'running' AND NOT ({})"
+    ).format(sql.Identifier(schema, "sync_run"), sql.SQL(RUN_IS_ALIVE))
+
+
+# The session's own identity, so that others can tell when it is gone, and
+# the end of the lease.
+_PID = sql.SQL("pg_backend_pid()")
+_BACKEND_STARTED = sql.SQL(
+    "(SELECT backend_start FROM pg_stat_get_activity(pg_backend_pid()))"
+)
+_EXPIRES = sql.SQL("now() + make_interval(secs => %(seconds)s)")
+
+
+def _start(schema: str) -> sql.Composed:
+    return sql.SQL(
+        "INSERT INTO {} (trigger, backend_pid, backend_started, expires_at) "
+        "VALUES (%(trigger)s, {}, {}, {}) RETURNING run_id, started_at"
+    ).format(sql.Identifier(schema, "sync_run"), _PID, _BACKEND_STARTED, _EXPIRES)
+
+
+def _renew(schema: str) -> sql.Composed:
+    return sql.SQL(
+        "UPDATE {} SET backend_pid = {}, backend_started = {}, expires_at = {} "
+        "WHERE run_id = %(run_id)s AND status = 'running' RETURNING run_id"
+    ).format(sql.Identifier(schema, "sync_run"), _PID, _BACKEND_STARTED, _EXPIRES)
+
+
+def _finish(schema: str) -> sql.Composed:
+    return sql.SQL(
+        """
+        WITH leases AS (
+            DELETE FROM {lease} WHERE run_id = %(run_id)s
+        ), finished AS (
+            UPDATE {table} SET
+                status = %(status)s, error = %(error)s, finished_at = now(),
+                expires_at = NULL
+            WHERE run_id = %(run_id)s AND status = 'running'
+            RETURNING finished_at, status
+        )
+        SELECT finished_at, status FROM finished
+        UNION ALL
+        SELECT finished_at, status FROM {table}
+        WHERE run_id = %(run_id)s AND NOT EXISTS (SELECT FROM finished)
+        """
+    ).format(
+        table=sql.Identifier(schema, "sync_run"),
+        lease=sql.Identifier(schema, "profile_lease"),
     )
 
 

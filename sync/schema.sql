@@ -83,6 +83,45 @@ CREATE TABLE IF NOT EXISTS {raw}.sync_run (
 );
 ALTER TABLE {raw}.sync_run
     ADD COLUMN IF NOT EXISTS loops_removed integer NOT NULL DEFAULT 0;
+-- What a run tried again: quarantined loops asked for by id, and the details
+-- and participant lists earlier runs could not fetch; what it resolved, what
+-- it left pending, and the profiles it skipped because another run had them.
+ALTER TABLE {raw}.sync_run
+    ADD COLUMN IF NOT EXISTS quarantine_retried integer NOT NULL DEFAULT 0,
+    ADD COLUMN IF NOT EXISTS quarantine_resolved integer NOT NULL DEFAULT 0,
+    ADD COLUMN IF NOT EXISTS fetches_retried integer NOT NULL DEFAULT 0,
+    ADD COLUMN IF NOT EXISTS fetches_pending integer NOT NULL DEFAULT 0,
+    ADD COLUMN IF NOT EXISTS profiles_busy integer NOT NULL DEFAULT 0;
+-- Whether a running run is alive: the Postgres session it works on (gone when
+-- its worker dies) and the moment its lease ends unless renewed (which ends a
+-- worker that hangs with its session open). See sync/leases.py.
+ALTER TABLE {raw}.sync_run
+    ADD COLUMN IF NOT EXISTS backend_pid integer,
+    ADD COLUMN IF NOT EXISTS backend_started timestamptz,
+    ADD COLUMN IF NOT EXISTS expires_at timestamptz;
+-- "skipped": every profile the run chose was being synced by another run.
+DO $$
+BEGIN
+    IF NOT EXISTS (
+        SELECT FROM pg_constraint
+        WHERE conrelid = '{raw}.sync_run'::regclass
+            AND conname = 'sync_run_status_known'
+    ) THEN
+        ALTER TABLE {raw}.sync_run DROP CONSTRAINT IF EXISTS sync_run_status_check;
+        ALTER TABLE {raw}.sync_run ADD CONSTRAINT sync_run_status_known
+            CHECK (status IN ('running', 'succeeded', 'failed', 'skipped'));
+    END IF;
+END
+$$;
+
+-- One sync per profile at a time: the run that holds each profile's lease.
+-- A lease whose run is no longer alive (see sync_run above) is free to take.
+CREATE TABLE IF NOT EXISTS {raw}.profile_lease (
+    profile_id bigint PRIMARY KEY,
+    run_id bigint NOT NULL,
+    acquired_at timestamptz NOT NULL,
+    renewed_at timestamptz NOT NULL
+);
 
 -- Per-profile incremental state: the watermark moves only after a complete
 -- listing and never past the start of the run that made it.
@@ -133,4 +172,33 @@ CREATE TABLE IF NOT EXISTS {raw}.quarantine (
     reason text NOT NULL,
     raw bytea NOT NULL,
     received_at timestamptz NOT NULL DEFAULT now()
+);
+-- An entry is open until what it stands for lands: a loop item quarantined
+-- after its `updated` passed the watermark is not listed again, so the next
+-- runs ask for it by id (a bounded number of times).
+ALTER TABLE {raw}.quarantine
+    ADD COLUMN IF NOT EXISTS resolved_at timestamptz,
+    ADD COLUMN IF NOT EXISTS resolved_run_id bigint,
+    ADD COLUMN IF NOT EXISTS retries integer NOT NULL DEFAULT 0,
+    ADD COLUMN IF NOT EXISTS last_retry_at timestamptz;
+CREATE INDEX IF NOT EXISTS quarantine_open ON {raw}.quarantine (loop_id)
+    WHERE resolved_at IS NULL AND loop_id IS NOT NULL;
+
+-- Details and participant lists a run could not fetch (an error, a 404 of a
+-- loop that is still there, a response quarantined). The loop landed without
+-- them; the next runs fetch them again, a bounded number a run, until they
+-- land or the loop changes and its listing brings them.
+CREATE TABLE IF NOT EXISTS {raw}.pending_fetch (
+    loop_id bigint NOT NULL,
+    kind text NOT NULL CHECK (kind IN ('details', 'participants')),
+    profile_id bigint NOT NULL,
+    -- the loop's `updated` when the fetch failed
+    loop_updated text NOT NULL,
+    attempts integer NOT NULL DEFAULT 1,
+    first_failed_at timestamptz NOT NULL,
+    last_failed_at timestamptz NOT NULL,
+    -- the run that failed last, which does not try again itself
+    run_id bigint,
+    last_error text NOT NULL,
+    PRIMARY KEY (loop_id, kind)
 );

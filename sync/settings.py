@@ -67,6 +67,10 @@ class Settings:
     raw_schema: str = "dotloop_raw"
     private_schema: str = "dotloop_private"
     reporting_schema: str = "reporting"
+    # The brokerage configuration (offices, teams, plans, roster) the views read.
+    config_schema: str = "reporting_config"
+    # The YAML file `brokerage load` reads when given none.
+    brokerage_file: Path | None = None
     reporting_reader_role: str = "reporting_reader"
     reporting_reader_password: Secret | None = None
     timezone: str = "UTC"
@@ -104,6 +108,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raw_schema=env.get("DOTLOOP_RAW_SCHEMA", "dotloop_raw"),
         private_schema=env.get("DOTLOOP_PRIVATE_SCHEMA", "dotloop_private"),
         reporting_schema=env.get("REPORTING_SCHEMA", "reporting"),
+        config_schema=env.get("REPORTING_CONFIG_SCHEMA", "reporting_config"),
+        brokerage_file=_optional_path(env, "DOTLOOP_REPORTER_BROKERAGE_FILE"),
         reporting_reader_role=env.get("REPORTING_READER_ROLE", "reporting_reader"),
         reporting_reader_password=_secret(env, "REPORTING_READER_PASSWORD"),
         timezone=env.get("DOTLOOP_REPORTER_TIMEZONE") or "UTC",
@@ -180,7 +186,12 @@ def _validate(settings: Settings) -> None:
             "DOTLOOP_WEBHOOK_SIGNATURE_SCHEME must be one of "
             + ", ".join(WEBHOOK_SIGNATURE_SCHEMES)
         )
-    schemas = (settings.raw_schema, settings.private_schema, settings.reporting_schema)
+    schemas = (
+        settings.raw_schema,
+        settings.private_schema,
+        settings.reporting_schema,
+        settings.config_schema,
+    )
     for name in schemas:
         if not name.isidentifier() or name.lower() != name:
             raise ConfigurationError(
@@ -188,8 +199,13 @@ def _validate(settings: Settings) -> None:
             )
     if len(set(schemas)) != len(schemas):
         raise ConfigurationError(
-            "DOTLOOP_PRIVATE_SCHEMA, DOTLOOP_RAW_SCHEMA and REPORTING_SCHEMA must "
-            "name three different schemas"
+            "DOTLOOP_PRIVATE_SCHEMA, DOTLOOP_RAW_SCHEMA, REPORTING_SCHEMA and "
+            "REPORTING_CONFIG_SCHEMA must name four different schemas"
+        )
+    if settings.config_schema == f"{settings.reporting_schema}_lib":
+        raise ConfigurationError(
+            f"REPORTING_CONFIG_SCHEMA must not be {settings.config_schema!r}: the "
+            "reporting schema's helper functions live there"
         )
     _validate_token_key(settings.dotloop)
 
@@ -219,6 +235,11 @@ def _validate_token_key(dotloop: DotloopSettings) -> None:
 def _secret(env: Mapping[str, str], name: str) -> Secret | None:
     value = env.get(name)
     return Secret(value) if value else None
+
+
+def _optional_path(env: Mapping[str, str], name: str) -> Path | None:
+    value = env.get(name)
+    return Path(value) if value else None
 
 
 def _optional_int(env: Mapping[str, str], name: str) -> int | None:
@@ -251,6 +272,8 @@ def to_environ(settings: Settings) -> dict[str, str]:
         "DOTLOOP_RAW_SCHEMA": settings.raw_schema,
         "DOTLOOP_PRIVATE_SCHEMA": settings.private_schema,
         "REPORTING_SCHEMA": settings.reporting_schema,
+        "REPORTING_CONFIG_SCHEMA": settings.config_schema,
+        "DOTLOOP_REPORTER_BROKERAGE_FILE": settings.brokerage_file,
         "REPORTING_READER_ROLE": settings.reporting_reader_role,
         "REPORTING_READER_PASSWORD": settings.reporting_reader_password,
         "DOTLOOP_REPORTER_TIMEZONE": settings.timezone,

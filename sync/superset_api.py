@@ -1,4 +1,4 @@
-"""A small client of the Superset REST API: bundle import, lookups, chart data.
+"""A small client of the Superset REST API: bundles, lookups, chart data.
 
 Superset wants a bearer token from /api/v1/security/login on every call, and
 on writes also a CSRF token fetched with the same cookie jar. Errors from
@@ -8,10 +8,12 @@ when Superset rejects a bundle). Passwords and tokens are never logged.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
+import zipfile
 from collections.abc import Mapping, Sequence
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from types import TracebackType
 from typing import Any, Literal
 
@@ -179,6 +181,28 @@ class SupersetClient:
         """Run a chart's stored query_context; the response's JSON body."""
         return _json(self._get(f"/api/v1/chart/{chart_id}/data/"))
 
+    def export_dashboards(self, dashboard_ids: Sequence[int]) -> dict[str, bytes]:
+        """Superset's export of dashboards with their charts, datasets, database.
+
+        The files by path inside the zip's root folder (metadata.yaml,
+        dashboards/..., charts/...); Superset masks database passwords.
+        """
+        query = f"!({','.join(str(int(i)) for i in dashboard_ids)})"
+        response = self._get("/api/v1/dashboard/export/", params={"q": query})
+        try:
+            with zipfile.ZipFile(io.BytesIO(response.content)) as bundle:
+                return {
+                    PurePosixPath(*PurePosixPath(name).parts[1:]).as_posix(): (
+                        bundle.read(name)
+                    )
+                    for name in bundle.namelist()
+                    if not name.endswith("/")
+                }
+        except zipfile.BadZipFile as exc:
+            raise SupersetError(
+                f"Superset's dashboard export is not a zip file ({exc})"
+            ) from exc
+
     def embed_dashboard(self, dashboard_id: int, allowed_domains: Sequence[str]) -> str:
         """Allow embedding a dashboard; returns its embedded uuid (per Superset)."""
         response = self._request(
@@ -250,6 +274,16 @@ class SupersetClient:
             "POST", f"/api/v1/security/roles/{role_id}/permissions", json=body
         )
         self._check(response)
+
+    def get_json(
+        self, path: str, params: Mapping[str, str] | None = None
+    ) -> dict[str, Any]:
+        """GET any API path; the answer's JSON body."""
+        return _json(self._get(path, params=params))
+
+    def put_json(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """PUT a JSON body to any API path, as a UI edit does; the answer."""
+        return _json(self._check(self._request("PUT", path, json=dict(body))))
 
     def post_json(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
         """POST a JSON body to any API path; the answer's JSON body."""

@@ -35,6 +35,7 @@ from psycopg import sql
 from connector import DotloopClient, InvalidResponseError, NotFoundError
 
 from .db import Connection, apply_schema, storage_errors
+from .leases import ProfileLeases
 from .payloads import UnusablePayload, parse_id
 from .runs import RunCounts, RunDatabase, finish_run, start_run
 from .settings import Settings
@@ -83,18 +84,29 @@ def sweep(
         complete: list[int] = []
         incomplete: list[int] = []
         restored = 0
+        # A sync landing a profile while its sweep marks it could see a new
+        # loop marked removed: one of the two at a time, by the profile lease.
+        leases = ProfileLeases(database, settings.raw_schema, run.run_id)
         try:
             for profile_id in list(profile_ids) or sweep_profiles(settings, client):
-                listing = list_loop_ids(client, profile_id)
-                counts.profiles += 1
-                counts.pages += listing.pages
-                counts.loops_seen += len(listing.loop_ids)
-                if not listing.complete:
+                holder = leases.take(profile_id)
+                if holder is not None:
+                    logger.warning("sweep %d skips: %s", run.run_id, holder.describe())
                     incomplete.append(profile_id)
                     continue
-                removed, back = database.transact(
-                    _marker(settings.raw_schema, listing, _now())
-                )
+                try:
+                    listing = list_loop_ids(client, profile_id)
+                    counts.profiles += 1
+                    counts.pages += listing.pages
+                    counts.loops_seen += len(listing.loop_ids)
+                    if not listing.complete:
+                        incomplete.append(profile_id)
+                        continue
+                    removed, back = database.transact(
+                        _marker(settings.raw_schema, listing, _now(), leases)
+                    )
+                finally:
+                    leases.release(profile_id)
                 counts.loops_removed += removed
                 restored += back
                 complete.append(profile_id)
@@ -241,9 +253,10 @@ def mark_merged(
 
 
 def _marker(
-    schema: str, listing: ProfileListing, now: datetime
+    schema: str, listing: ProfileListing, now: datetime, leases: ProfileLeases
 ) -> Callable[[Connection], tuple[int, int]]:
     def mark(conn: Connection) -> tuple[int, int]:
+        leases.check(conn, listing.profile_id)
         return mark_absent(conn, schema, listing, now)
 
     return mark

@@ -8,16 +8,24 @@ The process that enqueues and the worker each build the app from their own
 settings; Huey matches a queued task by its name (`sync.tasks.sync_all`), so
 both sides agree. The work itself is the plain function `sync_all(settings,
 trigger)`, which tests and the foreground command call directly.
+
+Runs go side by side: each holds a lease on the profile it is syncing
+(sync/leases.py), so a worker that picks up a sync of profiles another worker
+is syncing skips those and syncs the rest. Each connected Dotloop account has
+its own request budget, shared through Redis by every worker that syncs it
+(see budget_key), so several accounts sync in parallel, each at its own pace.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import zoneinfo
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from huey import Huey, RedisHuey, SqliteHuey
 
@@ -48,6 +56,8 @@ class TaskApp:
     # Queued by the webhook receiver: one loop, or one merge.
     sync_loop: Any
     merge_loops: Any
+    # A sync of some profiles only: sync_profiles([id, ...], trigger).
+    sync_profiles: Any
 
 
 def build_client(settings: Settings) -> DotloopClient:
@@ -81,28 +91,54 @@ def build_client(settings: Settings) -> DotloopClient:
     budget = build_budget(
         dotloop.requests_per_minute,
         redis_url=settings.redis_url,
-        key=budget_key(dotloop),
+        key=budget_key(dotloop, stored_connection(settings)),
     )
     return DotloopClient(dotloop.api_url, tokens, budget)
 
 
-def budget_key(dotloop: DotloopSettings) -> str:
-    """Whose rate limit it is: the client id and, when configured, the user's grant.
+def budget_key(dotloop: DotloopSettings, connection: str | None = None) -> str:
+    """Whose rate limit it is: the client id and the user's grant.
 
     Dotloop limits each user, so workers syncing one brokerage share one budget
     while another brokerage connected through the same client id has its own.
+    The grant is the configured refresh token, else the stored connection
+    (stored_connection()) whose tokens the workers share.
     """
     assert dotloop.client_id is not None
-    if dotloop.refresh_token is None:
-        return dotloop.client_id
-    return f"{dotloop.client_id}:{fingerprint(dotloop.refresh_token)[:16]}"
+    if dotloop.refresh_token is not None:
+        return f"{dotloop.client_id}:{fingerprint(dotloop.refresh_token)[:16]}"
+    if connection is not None:
+        return f"{dotloop.client_id}:{connection}"
+    return dotloop.client_id
 
 
-def sync_all(settings: Settings, trigger: str = "queue") -> SyncRunResult | None:
-    """Sync every profile once; None when another run already holds the lock."""
+def stored_connection(settings: Settings) -> str | None:
+    """Which stored Dotloop connection the workers use: database and schema.
+
+    `auth login` keeps one connection per client id in the private schema of
+    the database, so that place names the user; host, port and database name
+    only, never the credentials in the URL.
+    """
+    if settings.database_url is None:
+        return None
+    parts = urlsplit(settings.database_url.reveal())
+    where = f"{parts.hostname}:{parts.port}{parts.path}/{settings.private_schema}"
+    return hashlib.sha256(where.encode()).hexdigest()[:16]
+
+
+def sync_all(
+    settings: Settings, trigger: str = "queue", profile_ids: Sequence[int] = ()
+) -> SyncRunResult | None:
+    """Sync every profile (or profile_ids) once; None when all were busy.
+
+    Busy means another run is syncing the profile (or a purge holds the
+    schema): that run brings it up to date, this one skips it.
+    """
     with build_client(settings) as client:
         try:
-            result = run_sync(settings, client, trigger=trigger)
+            result = run_sync(
+                settings, client, trigger=trigger, profile_ids=profile_ids
+            )
         except SyncInProgressError as exc:
             logger.warning("%s sync skipped: %s", trigger, exc)
             return None
@@ -163,6 +199,11 @@ def create_app(settings: Settings) -> TaskApp:
     def queued_sync(trigger: str = "queue") -> SyncRunResult | None:
         return sync_all(settings, trigger)
 
+    def queued_profiles(
+        profile_ids: list[int], trigger: str = "queue"
+    ) -> SyncRunResult | None:
+        return sync_all(settings, trigger, profile_ids)
+
     def nightly_sync() -> None:
         # Nobody waits for a scheduled run, so its result is not kept.
         sync_all(settings, "nightly")
@@ -188,6 +229,7 @@ def create_app(settings: Settings) -> TaskApp:
             queued_loop_sync
         ),
         merge_loops=huey.task(name="merge_loops")(queued_merge),
+        sync_profiles=huey.task(name="sync_profiles")(queued_profiles),
     )
 
 

@@ -116,6 +116,10 @@ class WebhookReceiver:
         return Answer(HTTPStatus.ACCEPTED, "queued")
 
     def _enqueue(self, event: WebhookEvent) -> None:
+        # TODO: an edit to a loop that several subscribed profiles see (agent,
+        # office, company) arrives once per subscription, each with its own
+        # event id, and queues one sync each (3 requests apiece); coalesce
+        # pending syncs of one loop to spend the budget once.
         if event.event_type == LOOP_MERGED:
             self.tasks.merge_loops(event.merged_loop_id, event.loop_id)
         if event.profile_id is not None:

@@ -10,6 +10,7 @@ redelivery is queued once.
 
 Events carry ids only. The work they start (sync one loop, record a merge)
 runs later in a worker: `sync_loop()` and `merge_loops()` are the task bodies.
+A loop synced alone lands exactly as a listing with its details would land it.
 """
 
 from __future__ import annotations
@@ -30,12 +31,12 @@ from typing import Any, Protocol
 
 import redis
 
-from connector import DotloopClient, NotFoundError
-from connector.secrets import Secret
+from connector import DotloopClient, InvalidResponseError, NotFoundError
+from connector.secrets import Secret, redact
 
 from .db import apply_schema, connect
 from .landing import land_page
-from .payloads import UnusablePayload, parse_id
+from .payloads import InvalidPayload, UnusablePayload, parse_id
 from .settings import WEBHOOK_SIGNATURE_SCHEMES, Settings
 from .sweep import mark_gone, mark_merged
 
@@ -153,8 +154,9 @@ def _signature_bytes(signature: str) -> bytes:
 def parse_event(body: bytes) -> WebhookEvent:
     """The event a delivery's JSON body names; MalformedEvent if it has none.
 
-    Read as `{"eventId", "eventType", "event": {"id", "profileId",
-    "mergedLoopId"}}`; ids may also sit at the top level.
+    Read as `{"eventId", "eventType", "event": {"id", "profileId", "loopId",
+    "mergedLoopId"}}`; ids may also sit at the top level. The loop is `loopId`,
+    else `event.id` (which names the person in a participant event).
     """
     try:
         document = json.loads(body)
@@ -166,8 +168,9 @@ def parse_event(body: bytes) -> WebhookEvent:
     event_type = document.get("eventType")
     if not isinstance(event_id, str | int) or not isinstance(event_type, str):
         raise MalformedEvent("eventId or eventType is missing")
-    # TODO: the field names of a merge (which id survives) are not documented;
-    # "mergedLoopId" is an assumption to check against a captured delivery.
+    # TODO: Dotloop does not document LOOP_MERGED's payload. This reads the
+    # survivor from "loopId" and the merged loop from "mergedLoopId", as the
+    # simulator sends them; check both names against a captured delivery.
     inner = document.get("event")
     ids = {**document, **inner} if isinstance(inner, dict) else document
     try:
@@ -263,13 +266,11 @@ def sync_loop(
     """
     try:
         summary = client.loop(profile_id, loop_id)
-        details = client.loop_detail(profile_id, loop_id)
-        participants = client.loop_participants(profile_id, loop_id)
     except NotFoundError:
         return _remove(settings, profile_id, loop_id)
-    # TODO: if GET /loop/{id} ever answers other fields than the list item,
-    # each webhook sync and listing would store alternating summaries.
-    item = {**summary, "details": details}
+    item = list_item(summary, _details(client, profile_id, loop_id))
+    participants = _participants(client, profile_id, loop_id)
+    fetched = {} if participants is None else {loop_id: participants}
     with connect(settings) as conn:
         apply_schema(conn, settings)
         result = land_page(
@@ -278,7 +279,7 @@ def sync_loop(
             run_id=None,
             profile_id=profile_id,
             items=[item],
-            participants_by_loop={loop_id: participants},
+            participants_by_loop=fetched,
             now=_now(),
         )
     outcome = "quarantined" if result.quarantined else "landed"
@@ -286,6 +287,49 @@ def sync_loop(
         "webhook sync of loop %d (profile %d): %s", loop_id, profile_id, outcome
     )
     return outcome
+
+
+def list_item(summary: dict[str, Any], details: dict[str, Any] | None) -> Any:
+    """The loop as a listing with include_details sends it: summary and details.
+
+    Without details (the endpoint failed) the item is a bare summary, as from
+    a listing without them, and the stored details stay.
+
+    >>> list_item({"id": 7, "updated": "u"}, {"Financials": {}})
+    {'id': 7, 'updated': 'u', 'details': {'Financials': {}}}
+    """
+    # TODO: Dotloop's documented examples give GET /loop/{id} the list item's
+    # fields, and the simulator serves one object to both; were a captured
+    # answer to differ, map it here, or webhook syncs and listings would store
+    # alternating summaries.
+    item = {key: value for key, value in summary.items() if key != "details"}
+    if details is not None:
+        item["details"] = details
+    return item
+
+
+def _details(
+    client: DotloopClient, profile_id: int, loop_id: int
+) -> dict[str, Any] | None:
+    # The summary answered, so the loop exists: missing details are no removal.
+    try:
+        return client.loop_detail(profile_id, loop_id)
+    except (NotFoundError, InvalidResponseError) as exc:
+        logger.warning("details of loop %d not fetched: %s", loop_id, exc)
+        return None
+
+
+def _participants(
+    client: DotloopClient, profile_id: int, loop_id: int
+) -> list[Any] | InvalidPayload | None:
+    """The loop's participants; an unreadable list to quarantine; None if 404."""
+    try:
+        return client.loop_participants(profile_id, loop_id)
+    except NotFoundError as exc:
+        logger.warning("participants of loop %d not fetched: %s", loop_id, exc)
+        return None
+    except InvalidResponseError as exc:
+        return InvalidPayload(redact(str(exc)), exc.body)
 
 
 def _remove(settings: Settings, profile_id: int, loop_id: int) -> str:

@@ -1,4 +1,9 @@
-"""The request path: route, authenticate, rate-limit, apply faults, answer, count."""
+"""The request path: route, authenticate, rate-limit, apply faults, answer, count.
+
+Besides the API and OAuth, the app serves the stats and the edit endpoints
+under /_simulator (see admin.py), and sends webhooks for the edits it makes to
+the subscriptions that want them.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +14,18 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .admin import ADMIN_PREFIX, AdminEndpoints
 from .api import ApiResources
+from .changes import LoopChanges
 from .config import SimulatorConfig
 from .data import SimulatedData
+from .delivery import EventNotifier, WebhookSender
 from .errors import RequestRejected
 from .faults import ApiCall, Fault, apply_faults
 from .oauth import OAuthEndpoints
 from .ratelimit import FixedWindowLimiter
 from .stats import SimulatorStats
+from .subscriptions import SubscriptionStore
 from .tokens import TokenState, TokenStore
 from .wire import Request, Response, error_response, json_response
 
@@ -24,8 +33,11 @@ logger = logging.getLogger(__name__)
 
 API_PREFIX = "/public/v2"
 OAUTH_PREFIX = "/oauth"
-STATS_PATH = "/_simulator/stats"
+STATS_PATH = f"{ADMIN_PREFIX}/stats"
 UNMATCHED = "(unmatched)"
+# Path parameters are numbers (profile and loop ids), except a subscription
+# id, which is opaque (a UUID at Dotloop) and read from the path by its handler.
+_TOKEN_PARAMETERS = {"sid": "[0-9A-Za-z-]{1,64}"}
 
 Action = Callable[[Request, Mapping[str, int]], Response]
 
@@ -47,13 +59,20 @@ class Route:
         found = _pattern(self.template).fullmatch(path)
         if found is None:
             return None
-        return {name: int(value) for name, value in found.groupdict().items()}
+        return {
+            name: int(value)
+            for name, value in found.groupdict().items()
+            if name not in _TOKEN_PARAMETERS
+        }
 
 
 @functools.cache
 def _pattern(template: str) -> re.Pattern[str]:
-    escaped = re.escape(template)
-    return re.compile(re.sub(r"\\{(\w+)\\}", r"(?P<\1>[0-9]+)", escaped))
+    def parameter(match: re.Match[str]) -> str:
+        name = match.group(1)
+        return f"(?P<{name}>{_TOKEN_PARAMETERS.get(name, '[0-9]+')})"
+
+    return re.compile(re.sub(r"\\{(\w+)\\}", parameter, re.escape(template)))
 
 
 class SimulatorApp:
@@ -65,6 +84,7 @@ class SimulatorApp:
         config: SimulatorConfig,
         clock: Callable[[], float],
         faults: Sequence[Fault] = (),
+        changes: LoopChanges | None = None,
     ) -> None:
         self.stats = SimulatorStats()
         self.tokens = TokenStore(config.token_ttl_seconds, clock)
@@ -72,8 +92,19 @@ class SimulatorApp:
             config.rate_limit_per_minute, config.window_seconds, clock
         )
         self.faults = list(faults)
+        self.changes = changes or LoopChanges(data)
+        self.subscriptions = SubscriptionStore(data)
+        self.webhooks = WebhookSender(
+            self.stats,
+            scheme=config.webhook_signature_scheme,
+            timeout=config.webhook_timeout_seconds,
+            retry_delays=config.webhook_retry_delays,
+        )
+        self.changes.listen(EventNotifier(self.subscriptions, self.webhooks))
         oauth = OAuthEndpoints(config, self.tokens, self.stats)
         resources = ApiResources(data)
+        subscriptions = self.subscriptions
+        admin = AdminEndpoints(self.changes)
         self._oauth_routes = [
             Route("GET", "/authorize", lambda request, _: oauth.authorize(request)),
             Route("POST", "/token", lambda request, _: oauth.token(request)),
@@ -88,13 +119,26 @@ class SimulatorApp:
             Route(
                 "GET", "/profile/{pid}/loop/{lid}/participant", resources.participants
             ),
+            Route("GET", "/subscription", subscriptions.list),
+            Route("POST", "/subscription", subscriptions.create),
+            Route("GET", "/subscription/{sid}", subscriptions.get),
+            Route("PATCH", "/subscription/{sid}", subscriptions.update),
+            Route("DELETE", "/subscription/{sid}", subscriptions.delete),
+        ]
+        self._admin_routes = [
+            Route("POST", "/loop/{lid}/update", admin.update),
+            Route("POST", "/loop/{lid}/participant", admin.participant),
+            Route("POST", "/loop/{lid}/merge/{into}", admin.merge),
+            Route("POST", "/profile/{pid}/loop", admin.create),
         ]
 
     def handle(self, request: Request) -> Response:
-        """Answer one request and count it (the stats endpoint is not counted)."""
+        """Answer one request and count it (stats and edits are not counted)."""
         path = request.path.rstrip("/") or "/"
         if path == STATS_PATH and request.method == "GET":
             return json_response(200, self.snapshot())
+        if path.startswith(ADMIN_PREFIX + "/"):
+            return self._admin(request, path.removeprefix(ADMIN_PREFIX))
         if path.startswith(API_PREFIX):
             endpoint, response = self._api(request, path.removeprefix(API_PREFIX))
         elif path.startswith(OAUTH_PREFIX):
@@ -117,6 +161,19 @@ class SimulatorApp:
                 "window_seconds": self.limiter.window_seconds,
             },
         }
+
+    def close(self) -> None:
+        """Stop sending webhooks; deliveries not yet sent are dropped."""
+        self.webhooks.close()
+
+    def _admin(self, request: Request, path: str) -> Response:
+        route, params = _find(self._admin_routes, request.method, path)
+        if route is None:
+            return _no_route(request)
+        try:
+            return route.action(request, params)
+        except RequestRejected as exc:
+            return error_response(exc.status, exc.error, exc.message)
 
     def _oauth(self, request: Request, path: str) -> tuple[str, Response]:
         route, params = _find(self._oauth_routes, request.method, path)

@@ -1,4 +1,8 @@
-"""`dotloop-reporter simulator`: serve a generated brokerage or a fixture directory."""
+"""`dotloop-reporter simulator`: serve a generated brokerage or a fixture directory.
+
+`simulator send-event` sends one signed webhook event by hand to a receiver
+on this machine.
+"""
 
 from __future__ import annotations
 
@@ -8,19 +12,25 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .config import SimulatorConfig
+import httpx
+
+from .changes import LoopChanges
+from .config import DOTLOOP_RETRY_DELAYS, SIGNATURE_SCHEMES, SimulatorConfig
 from .data import SimulatedData
 from .errors import SimulatorError
 from .faults import FaultConfig, build_faults
 from .fixtures import load_fixtures
 from .generate import generate_brokerage
 from .server import Simulator
+from .subscriptions import TARGET_EVENTS
+from .webhooks import send_event
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_LOOPS = 2000
 DEFAULT_SEED = 1
 DEFAULT_PORT = 8765
+DEFAULT_RECEIVER = "http://127.0.0.1:8090/webhooks/dotloop"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -67,6 +77,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         default=43200.0,
         help="access token lifetime in seconds (%(default)s)",
+    )
+    hooks = parser.add_argument_group("webhooks (sent for edits to subscribed urls)")
+    hooks.add_argument(
+        "--webhook-signature-scheme",
+        choices=SIGNATURE_SCHEMES,
+        default="body",
+        help="what the signature covers (%(default)s)",
+    )
+    hooks.add_argument(
+        "--webhook-retry-scale",
+        type=float,
+        default=1.0,
+        metavar="F",
+        help="multiply Dotloop's retry waits (30 s to 8 h) by F (%(default)s)",
     )
     _add_fault_arguments(parser)
 
@@ -125,13 +149,77 @@ def _add_fault_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="P",
         help="on a page after the first, a loop still to come is updated",
     )
+    faults.add_argument(
+        "--merge-rate",
+        type=float,
+        default=0.0,
+        metavar="P",
+        help="before a loop list page, one of the profile's loops merges into another",
+    )
+
+
+def add_send_event_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of `simulator send-event`; the secret comes from the caller."""
+    parser.add_argument("--loop-id", type=int, required=True, metavar="N")
+    parser.add_argument(
+        "--profile-id",
+        type=int,
+        required=True,
+        metavar="N",
+        help="the profile the event is about (the receiver syncs through it)",
+    )
+    parser.add_argument(
+        "--type",
+        dest="event_type",
+        default="LOOP_UPDATED",
+        choices=TARGET_EVENTS["PROFILE"],
+        metavar="TYPE",
+        help=f"one of {', '.join(TARGET_EVENTS['PROFILE'])} (%(default)s)",
+    )
+    parser.add_argument(
+        "--merged-loop-id",
+        type=int,
+        metavar="N",
+        help="for LOOP_MERGED: the loop merged into --loop-id",
+    )
+    parser.add_argument(
+        "--url", default=DEFAULT_RECEIVER, help="receiver on 127.0.0.1 (%(default)s)"
+    )
+    parser.add_argument("--event-id", help="reuse an id, as a redelivery does")
+
+
+def send_event_from(args: argparse.Namespace, secret: str, scheme: str) -> int:
+    """Send the event the options describe, signed with secret; 0 on a 2xx answer."""
+    try:
+        answer = send_event(
+            args.url,
+            secret,
+            args.event_type,
+            args.profile_id,
+            args.loop_id,
+            scheme=scheme,
+            event_id=args.event_id,
+            merged_loop_id=args.merged_loop_id,
+        )
+    except ValueError as exc:
+        print(f"simulator send-event: {exc}", file=sys.stderr)
+        return 2
+    except httpx.HTTPError as exc:
+        print(
+            f"simulator send-event: no answer from {args.url} ({type(exc).__name__})",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"{answer.status_code} {answer.text.strip()}")
+    return 0 if answer.is_success else 1
 
 
 def build_simulator(args: argparse.Namespace) -> Simulator:
     """The simulator the options describe; raises SimulatorError or ValueError."""
     data = _data(args)
-    faults = build_faults(fault_config_from(args), data)
-    return Simulator(data, config_from(args), faults=faults)
+    changes = LoopChanges(data)
+    faults = build_faults(fault_config_from(args), data, changes=changes)
+    return Simulator(data, config_from(args), faults=faults, changes=changes)
 
 
 def fault_config_from(args: argparse.Namespace) -> FaultConfig:
@@ -146,6 +234,7 @@ def fault_config_from(args: argparse.Namespace) -> FaultConfig:
         storm_retry_after=args.fault_retry_after,
         non_json_rate=args.fault_non_json_rate,
         shift_rate=args.shift_between_pages,
+        merge_rate=args.merge_rate,
     )
 
 
@@ -160,6 +249,10 @@ def config_from(args: argparse.Namespace) -> SimulatorConfig:
         client_secret=args.client_secret,
         refresh_token=args.refresh_token,
         token_ttl_seconds=args.token_ttl,
+        webhook_signature_scheme=args.webhook_signature_scheme,
+        webhook_retry_delays=tuple(
+            delay * args.webhook_retry_scale for delay in DOTLOOP_RETRY_DELAYS
+        ),
     )
 
 
@@ -204,9 +297,8 @@ def _announce(simulator: Simulator) -> None:
     config = simulator.config
     print(f"Dotloop API:   {simulator.base_url}")
     print(f"Dotloop OAuth: {simulator.auth_url}  (client id {config.client_id})")
-    print(
-        f"Statistics:    {simulator.base_url.rsplit('/public', 1)[0]}/_simulator/stats"
-    )
+    print(f"Statistics:    {simulator.stats_url}")
+    print(f"Edits:         POST {simulator.admin_url}/loop/<id>/update (and more)")
     if simulator.app.faults:
         names = ", ".join(type(fault).__name__ for fault in simulator.app.faults)
         print(f"Faults:        {names}")

@@ -100,6 +100,23 @@ class LoopListing:
         self.version += 1
         return True
 
+    def add(self, entry: LoopEntry) -> bool:
+        """List a new loop; False when its id is missing or already listed."""
+        if entry.loop_id is None or self.find(entry.loop_id) is not None:
+            return False
+        self.entries = (*self.entries, entry)
+        self._by_id[entry.loop_id] = entry
+        self.version += 1
+        return True
+
+    def remove(self, loop_id: int) -> bool:
+        """Stop listing a loop (it answers 404 from now on); False when not listed."""
+        if self._by_id.pop(loop_id, None) is None:
+            return False
+        self.entries = tuple(e for e in self.entries if e.loop_id != loop_id)
+        self.version += 1
+        return True
+
     def __len__(self) -> int:
         return len(self.entries)
 

@@ -3,10 +3,11 @@
 A fault wraps the handler of an authenticated API call that passed the rate
 limit: it may answer instead (a 5xx, a 429 storm, a body that is not JSON),
 hang past the caller's timeout, or alter the data (rows moving between
-pages). Faults are applied in order, the first one outermost. Each kind draws
-from its own seeded stream, so turning one kind on never changes when another
-strikes; with one client sending requests in order, the same seed gives the
-same faults on the same requests.
+pages, loops merged into others). Faults are applied in order, the first one
+outermost. Each kind draws from its own seeded stream, so turning one kind on
+never changes when another strikes; with one client sending requests in
+order, the same seed gives the same faults on the same requests. Data faults
+edit through a LoopChanges, so subscribed receivers hear of their edits.
 """
 
 from __future__ import annotations
@@ -20,16 +21,14 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 
-from .data import SimulatedData
+from .changes import LoopChanges
+from .data import LoopEntry, SimulatedData
 from .errors import RequestRejected
 from .listing import parse_loop_query, sorted_selection
-from .touch import touch_loop
 from .wire import Request, Response, error_response
 
 logger = logging.getLogger(__name__)
 
-# TODO: merged loops (a loop that answers 404 and leaves its listings) are not
-# simulated yet; the engine's handling of vanished loops has no fault to meet.
 Handler = Callable[[], Response]
 
 SERVER_ERROR = "server_error"
@@ -38,6 +37,7 @@ TIMEOUT_DROPPED = "timeout_dropped"
 RATE_LIMIT_STORM = "rate_limit_storm"
 NON_JSON = "non_json"
 SHIFT = "shift_between_pages"
+MERGE = "merged_loop"
 LOOP_LIST = "GET /profile/{pid}/loop"
 
 _GATEWAY_PAGE = (
@@ -76,6 +76,7 @@ class FaultConfig:
     storm_retry_after: bool = False
     non_json_rate: float = 0.0
     shift_rate: float = 0.0  # chance that a later page sees a loop move
+    merge_rate: float = 0.0  # chance that a listing sees two of its loops merge
 
     def __post_init__(self) -> None:
         for item in fields(self):
@@ -101,12 +102,15 @@ def build_faults(
     *,
     clock: Callable[[], float] = time.monotonic,
     wall_clock: Callable[[], float] = time.time,
+    changes: LoopChanges | None = None,
 ) -> list[Fault]:
     """The faults `config` turns on, outermost first.
 
-    The shift fault changes `data` in place: give it data no other simulator
-    serves.
+    The shift and merge faults change `data` in place, through `changes` when
+    given (pass the simulator's, so subscribers hear of it): give them data no
+    other simulator serves.
     """
+    edits = changes or LoopChanges(data, wall_clock)
     faults: list[Fault] = []
     if config.storm_rate:
         faults.append(RateLimitStorms(config, clock))
@@ -117,7 +121,9 @@ def build_faults(
     if config.non_json_rate:
         faults.append(NonJsonBodies(config))
     if config.shift_rate:
-        faults.append(ShiftBetweenPages(config, data, wall_clock))
+        faults.append(ShiftBetweenPages(config, edits, wall_clock))
+    if config.merge_rate:
+        faults.append(MergeLoops(config, edits, wall_clock))
     return faults
 
 
@@ -255,10 +261,11 @@ class ShiftBetweenPages:
     """
 
     def __init__(
-        self, config: FaultConfig, data: SimulatedData, clock: Callable[[], float]
+        self, config: FaultConfig, changes: LoopChanges, clock: Callable[[], float]
     ) -> None:
         self._dice = Dice(config.seed, SHIFT, config.shift_rate)
-        self._data = data
+        self._changes = changes
+        self._data = changes.data
         self._clock = clock
         self._lock = threading.Lock()
 
@@ -287,4 +294,51 @@ class ShiftBetweenPages:
             chosen = ahead[self._dice.pick(len(ahead))]
             if chosen.loop_id is None:
                 return False
-            return touch_loop(self._data, chosen.loop_id, self._clock())
+            return self._changes.update(chosen.loop_id, self._clock())
+
+
+class MergeLoops:
+    """Before a listing page is served, two loops of the profile may merge.
+
+    One loop, chosen at random, is merged into another: it leaves every
+    listing and answers 404, and the survivor is updated, as when an agent
+    merges duplicate loops in Dotloop. A sync meets a loop it stored that is
+    gone without a word, unless a webhook subscription tells it.
+    """
+
+    def __init__(
+        self, config: FaultConfig, changes: LoopChanges, clock: Callable[[], float]
+    ) -> None:
+        self._dice = Dice(config.seed, MERGE, config.merge_rate)
+        self._changes = changes
+        self._clock = clock
+        self._lock = threading.Lock()
+
+    def __call__(self, call: ApiCall, handler: Handler) -> Response:
+        merged = call.endpoint == LOOP_LIST and self._merge_two(call.params["pid"])
+        response = handler()
+        if merged:
+            response.fault = MERGE
+        return response
+
+    def _merge_two(self, profile_id: int) -> bool:
+        listing = self._changes.data.listing(profile_id)
+        if listing is None or listing.raw is not None:
+            return False
+        with self._lock:
+            if not self._dice.strikes():
+                return False
+            loops = _mergeable(listing.entries)
+            if len(loops) < 2:
+                return False
+            old = loops.pop(self._dice.pick(len(loops)))
+            new = loops[self._dice.pick(len(loops))]
+            return self._changes.merge(old, new, self._clock())
+
+
+def _mergeable(entries: Sequence[LoopEntry]) -> list[int]:
+    return [
+        entry.loop_id
+        for entry in entries
+        if entry.loop_id is not None and isinstance(entry.summary(), dict)
+    ]

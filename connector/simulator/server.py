@@ -13,7 +13,9 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from .admin import ADMIN_PREFIX
 from .app import API_PREFIX, OAUTH_PREFIX, STATS_PATH, SimulatorApp
+from .changes import LoopChanges
 from .config import SimulatorConfig
 from .data import SimulatedData
 from .faults import Fault
@@ -36,9 +38,15 @@ class Simulator:
         *,
         faults: Sequence[Fault] = (),
         clock: Callable[[], float] = time.monotonic,
+        changes: LoopChanges | None = None,
     ) -> None:
+        """A simulator of `data`, not yet listening.
+
+        Give it the `changes` the faults were built with, so that their edits
+        reach webhook subscribers too.
+        """
         self.config = config or SimulatorConfig()
-        self.app = SimulatorApp(data, self.config, clock, faults)
+        self.app = SimulatorApp(data, self.config, clock, faults, changes)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -61,6 +69,11 @@ class Simulator:
     def stats_url(self) -> str:
         """Where GET /_simulator/stats answers (no token, not rate limited)."""
         return f"http://{self.config.host}:{self.port}{STATS_PATH}"
+
+    @property
+    def admin_url(self) -> str:
+        """The root of the edit endpoints, such as POST {admin_url}/loop/1/update."""
+        return f"http://{self.config.host}:{self.port}{ADMIN_PREFIX}"
 
     def stats(self) -> dict[str, Any]:
         """What GET /_simulator/stats answers."""
@@ -92,15 +105,20 @@ class Simulator:
             server.serve_forever(poll_interval=_POLL_SECONDS)
         finally:
             server.server_close()
+            self.app.close()
             self._server = None
 
     def stop(self) -> None:
-        """Stop serving and close the socket; a stopped simulator can start again."""
+        """Stop serving and close the socket; a stopped simulator can start again.
+
+        Webhook deliveries not yet sent are dropped.
+        """
         server, self._server = self._server, None
         if server is None:
             return
         server.shutdown()
         server.server_close()
+        self.app.close()
         if self._thread is not None:
             self._thread.join()
             self._thread = None

@@ -10,10 +10,10 @@ DROPPED = "dropped"
 
 
 class SimulatorStats:
-    """Requests by endpoint template, outcomes, faults by kind, and refreshes.
+    """Requests by endpoint template and outcome, faults, refreshes, deliveries.
 
     An outcome is the status sent, or "dropped" for a connection closed
-    without an answer.
+    without an answer. Webhook delivery attempts count by their outcome.
     """
 
     def __init__(self) -> None:
@@ -22,6 +22,7 @@ class SimulatorStats:
         self._outcomes: Counter[int | str] = Counter()
         self._faults: Counter[str] = Counter()
         self._refreshes = 0
+        self._deliveries: Counter[str] = Counter()
 
     def record(
         self,
@@ -43,6 +44,11 @@ class SimulatorStats:
         with self._lock:
             self._refreshes += 1
 
+    def count_delivery(self, outcome: str) -> None:
+        """Count one webhook delivery attempt: delivered, retrying or failed."""
+        with self._lock:
+            self._deliveries[outcome] += 1
+
     def snapshot(self) -> dict[str, Any]:
         """A JSON-ready copy of the counters."""
         with self._lock:
@@ -58,4 +64,5 @@ class SimulatorStats:
                 "rate_limited": self._outcomes[429],
                 "faults_injected": dict(sorted(self._faults.items())),
                 "token_refreshes": self._refreshes,
+                "webhook_deliveries": dict(sorted(self._deliveries.items())),
             }

@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 from .data import Body, JsonObject, LoopEntry, SimulatedData, format_timestamp
 
 
 class TouchedEntry:
-    """A loop exactly like another one, except updated at a later moment."""
+    """A loop exactly like another one, except updated at a later moment.
 
-    def __init__(self, original: LoopEntry, updated: float) -> None:
+    `added` are participants put on the loop since: they follow the original
+    participant list when that is an envelope the simulator can extend.
+    """
+
+    def __init__(
+        self,
+        original: LoopEntry,
+        updated: float,
+        added: Sequence[JsonObject] = (),
+    ) -> None:
         self.original = original
+        self.added = tuple(added)
         self._updated = updated
 
     @property
@@ -49,16 +60,28 @@ class TouchedEntry:
         return self.original.detail()
 
     def participants(self) -> Body | None:
-        return self.original.participants()
+        body = self.original.participants()
+        if not self.added or not isinstance(body, dict):
+            return body
+        people = body.get("data")
+        if not isinstance(people, list):
+            return body
+        return {**body, "data": [*people, *self.added]}
 
     def details_object(self) -> JsonObject | None:
         return self.original.details_object()
 
 
-def touch_loop(data: SimulatedData, loop_id: int, moment: float) -> bool:
+def touch_loop(
+    data: SimulatedData,
+    loop_id: int,
+    moment: float,
+    added: Sequence[JsonObject] = (),
+) -> bool:
     """Update a loop at `moment` (or just after the newest loop) in every listing.
 
-    Returns False when no listing holds the loop as an object to update.
+    `added` participants join the loop as part of the edit. Returns False when
+    no listing holds the loop as an object to update.
     """
     when = float(max(math.floor(moment), math.floor(_newest(data)) + 1))
     touched = False
@@ -66,8 +89,12 @@ def touch_loop(data: SimulatedData, loop_id: int, moment: float) -> bool:
         entry = listing.find(loop_id)
         if entry is None or not isinstance(entry.summary(), dict):
             continue
-        original = entry.original if isinstance(entry, TouchedEntry) else entry
-        touched = listing.replace(TouchedEntry(original, when)) or touched
+        original: LoopEntry = entry
+        earlier: tuple[JsonObject, ...] = ()
+        if isinstance(entry, TouchedEntry):
+            original, earlier = entry.original, entry.added
+        edited = TouchedEntry(original, when, (*earlier, *added))
+        touched = listing.replace(edited) or touched
     return touched
 
 

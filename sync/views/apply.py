@@ -8,6 +8,7 @@ from psycopg import sql
 
 from connector.secrets import Secret
 
+from ..brokerage import create_config_schema, render_config_schema
 from ..db import Connection, storage_errors
 from ..settings import Settings
 from .build import ViewSql, build_views
@@ -32,9 +33,10 @@ def apply_views(conn: Connection, settings: Settings) -> None:
     """Create or update the reporting schema in one transaction; idempotent.
 
     The helper schema gets the parse functions and the parsing views; the
-    reporting schema the fast tables (filled here) and the other views. An
-    object whose columns or definition changed is dropped and created
-    again; the reader role may read the reporting schema and nothing else.
+    reporting schema the fast tables (filled here) and the other views; the
+    config schema its (empty) brokerage tables if missing. An object whose
+    columns or definition changed is dropped and created again; the reader
+    role may read the reporting schema and nothing else.
     """
     apply_reporting(conn, settings)
 
@@ -47,6 +49,7 @@ def apply_reporting(conn: Connection, settings: Settings) -> RefreshResult:
     with storage_errors("apply the reporting views"), conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (LOCK_KEY,))
         conn.execute(create_schema(settings.reporting_schema))
+        create_config_schema(conn, settings)
         apply_functions(conn, lib_schema(settings))
         _create_change_indexes(conn, settings)
         create_state_table(conn, settings)
@@ -102,6 +105,7 @@ def render_views_sql(settings: Settings, dialect: str = "postgres") -> str:
         "-- The reporting schema of dotloop-reporter, generated from datasets/*.yaml.",
         "BEGIN;",
         *(f"{statement.as_string(None)};" for statement in setup),
+        render_config_schema(settings).as_string(None).strip(),
         functions_sql().strip(),
         "RESET search_path;",
         *(view.sql.strip() for view in build_views(settings, parsing=True)),

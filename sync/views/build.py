@@ -9,6 +9,7 @@ objects it depends on, and kept current by refresh_reporting().
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import re
@@ -19,6 +20,7 @@ from typing import Any
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
+from ..brokerage import config_tables
 from ..settings import Settings
 from .expressions import Resolver, Schemas, parse_statement, render
 from .library import function_names, lib_schema
@@ -47,7 +49,8 @@ class ViewSql:
     """One object's SQL: CREATE VIEW (or TABLE and its indexes), then COMMENTs.
 
     A fast table (materialize set) also has `fill`, the INSERT that loads it
-    whole; `select` is the query behind the view or the table.
+    whole; `select` is the query behind the view or the table. config_reads
+    names the config tables the SQL reads itself (not through other views).
     """
 
     name: str
@@ -56,9 +59,12 @@ class ViewSql:
     spec_file: str
     columns: tuple[ViewColumn, ...]
     depends_on: tuple[str, ...]
+    config_reads: tuple[str, ...]
     create: str
     comments: tuple[str, ...]
     select: str = ""
+    # Whether the rows depend on the configuration, here or in a view read.
+    reads_config: bool = False
     materialize: Materialize | None = None
     indexes: tuple[str, ...] = ()
     fill: str = ""
@@ -70,6 +76,11 @@ class ViewSql:
     @property
     def is_table(self) -> bool:
         return self.materialize is not None
+
+    @property
+    def has_loop_id(self) -> bool:
+        """Whether each row is of one loop; else it adds up several."""
+        return any(column.name == "loop_id" for column in self.columns)
 
     @property
     def statements(self) -> tuple[str, ...]:
@@ -94,6 +105,7 @@ def schemas_of(settings: Settings) -> Schemas:
         raw=settings.raw_schema,
         reporting=settings.reporting_schema,
         lib=lib_schema(settings),
+        config=settings.config_schema,
     )
 
 
@@ -114,13 +126,20 @@ def build_views(
     specs = load_specs(datasets_dir or settings.datasets_dir)
     schemas = schemas_of(settings)
     if parsing:
-        schemas = Schemas(raw=schemas.raw, reporting=schemas.lib, lib=schemas.lib)
+        schemas = Schemas(
+            raw=schemas.raw,
+            reporting=schemas.lib,
+            lib=schemas.lib,
+            config=schemas.config,
+        )
     names = frozenset(spec.name for spec in specs)
     views = [
         _ViewBuilder(spec, schemas, names, materialize=not parsing).build()
         for spec in specs
     ]
-    ordered = _dependency_order(views, {spec.name: spec for spec in specs})
+    ordered = _with_config_dependency(
+        _dependency_order(views, {spec.name: spec for spec in specs})
+    )
     logger.debug("built %d views: %s", len(ordered), ", ".join(v.name for v in ordered))
     return ordered
 
@@ -141,6 +160,7 @@ class _ViewBuilder:
         self.views = views
         self.materialize = spec.materialize if materialize else None
         self.depends_on: set[str] = set()
+        self.config_reads: set[str] = set()
 
     def resolver(self) -> Resolver:
         return Resolver(
@@ -148,8 +168,10 @@ class _ViewBuilder:
             self.schemas,
             views=self.views,
             raw_tables=raw_tables(),
+            config_tables=config_tables(),
             lib_functions=function_names(),
             dependencies=self.depends_on,
+            config_reads=self.config_reads,
         )
 
     def build(self) -> ViewSql:
@@ -182,7 +204,12 @@ class _ViewBuilder:
             create,
             "TABLE",
             materialize=materialize,
-            indexes=tuple(render(i) for i in _indexes(table, materialize)),
+            indexes=tuple(
+                render(i)
+                for i in _indexes(
+                    table, materialize, {c.name for c in self.spec.columns}
+                )
+            ),
             fill=render(exp.insert(query.copy(), table.copy())),
         )
 
@@ -204,6 +231,7 @@ class _ViewBuilder:
                 ViewColumn(c.name, c.type, c.description) for c in self.spec.columns
             ),
             depends_on=tuple(sorted(self.depends_on)),
+            config_reads=tuple(sorted(self.config_reads)),
             create=render(create),
             comments=tuple(render(c) for c in self.comments(table, kind)),
             select=render(query),
@@ -229,8 +257,30 @@ class _ViewBuilder:
         for join in joins + layers:
             select = select.join(join)
         if query.where is not None:
-            select = select.where(resolver.expression(query.where, "where"))
-        return select
+            condition = resolver.expression(query.where, "where")
+            if _is_aggregate(condition):
+                raise self.spec.error(
+                    "where", "cannot use an aggregate or window column"
+                )
+            select = select.where(condition)
+        return self.grouped(select, query.group_by, resolver, "group_by")
+
+    def grouped(
+        self,
+        select: exp.Select,
+        group_by: tuple[str, ...],
+        resolver: Resolver,
+        key: str,
+    ) -> exp.Select:
+        """The SELECT with the spec's GROUP BY expressions, if any."""
+        if not group_by:
+            return select
+        return select.group_by(
+            *(
+                resolver.expression(text, f"{key}[{index}]")
+                for index, text in enumerate(group_by)
+            )
+        )
 
     def columns(
         self, resolver: Resolver
@@ -239,7 +289,9 @@ class _ViewBuilder:
 
         A column that other columns (or the filter) use is computed once, in
         a LATERAL subquery per dependency level, fenced by OFFSET 0 so that
-        Postgres does not paste its expression into every use.
+        Postgres does not paste its expression into every use. An aggregate
+        or window column cannot be computed row by row there: its expression
+        is written out wherever it is used instead.
         """
         references = _references(self.spec)
         used = set().union(*references.values())
@@ -249,6 +301,10 @@ class _ViewBuilder:
         for column in self.spec.columns:
             typed = exp.cast(self.derive(column, resolver), _data_type(column))
             if column.name not in used:
+                items.append(exp.alias_(typed, column.name))
+                continue
+            if _is_aggregate(typed):
+                resolver.columns[column.name] = exp.paren(typed.copy())
                 items.append(exp.alias_(typed, column.name))
                 continue
             level = max(
@@ -278,7 +334,11 @@ class _ViewBuilder:
             if part.query.where is not None:
                 condition = resolver.expression(part.query.where, f"{part.key}.where")
                 select = select.where(condition)
-            selects.append(select)
+            selects.append(
+                self.grouped(
+                    select, part.query.group_by, resolver, f"{part.key}.group_by"
+                )
+            )
         return exp.union(*selects, distinct=False)
 
     def part_value(
@@ -378,9 +438,12 @@ class _ViewBuilder:
         return comments
 
 
-def _indexes(table: exp.Table, materialize: Materialize) -> list[exp.Create]:
+def _indexes(
+    table: exp.Table, materialize: Materialize, columns: set[str]
+) -> list[exp.Create]:
     """CREATE INDEX for the refresh's keys, then for those the spec lists."""
-    wanted = [("loop_id",), (materialize.rebuild_by,), *materialize.indexes]
+    keys = [("loop_id",)] if "loop_id" in columns else []
+    wanted = [*keys, (materialize.rebuild_by,), *materialize.indexes]
     unique = list(dict.fromkeys(wanted))
     return [
         exp.Create(
@@ -418,12 +481,16 @@ def _lateral(items: list[exp.Expression], level: int) -> exp.Join:
 def _references(spec: ViewSpec) -> dict[str, set[str]]:
     """Names of this view's columns that each column's SQL (and the filter) uses.
 
-    The filter is listed under the empty name. SQL that does not parse uses
+    The filter is listed under the empty name, the GROUP BY expressions under
+    "(group_by N)". SQL that does not parse uses
     nothing here; resolving it reports the error.
     """
     names = {column.name for column in spec.columns}
-    texts = {column.name: column.sql for column in spec.columns}
-    texts[""] = spec.query.where if spec.query else None
+    texts: dict[str, str | None] = {c.name: c.sql for c in spec.columns}
+    query = spec.query
+    texts[""] = query.where if query else None
+    for index, group in enumerate(query.group_by if query else ()):
+        texts[f"(group_by {index})"] = group
     references: dict[str, set[str]] = {}
     for name, text in texts.items():
         column_spec = spec.column(name)
@@ -459,6 +526,24 @@ def _unparsed_targets(spec: ViewSpec, column: ColumnSpec | None) -> list[ColumnS
     ]
 
 
+def _is_aggregate(expression: exp.Expression) -> bool:
+    """Whether the expression aggregates or windows rows (outside subqueries).
+
+    >>> _is_aggregate(parse_statement("sum(x) FILTER (WHERE y) - 1"))
+    True
+    >>> _is_aggregate(parse_statement("(SELECT max(y) FROM t) + x"))
+    False
+    """
+
+    def inside_query(node: exp.Expression) -> bool:
+        return node is not expression and isinstance(node, exp.Query | exp.Subquery)
+
+    return any(
+        isinstance(node, exp.AggFunc | exp.Window)
+        for node in expression.walk(prune=inside_query)
+    )
+
+
 def _ancestors(node: exp.Expression) -> list[exp.Expression]:
     found = []
     parent = node.parent
@@ -466,6 +551,18 @@ def _ancestors(node: exp.Expression) -> list[exp.Expression]:
         found.append(parent)
         parent = parent.parent
     return found
+
+
+def _with_config_dependency(ordered: list[ViewSql]) -> list[ViewSql]:
+    """The views (dependencies first) with reads_config set where it holds."""
+    reading: set[str] = set()
+    marked = []
+    for view in ordered:
+        reads = bool(view.config_reads) or bool(set(view.depends_on) & reading)
+        if reads:
+            reading.add(view.name)
+        marked.append(dataclasses.replace(view, reads_config=reads))
+    return marked
 
 
 def _dependency_order(

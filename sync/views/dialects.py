@@ -50,7 +50,16 @@ def render_dialect_sql(settings: Settings, dialect: str) -> str:
         raise ConfigurationError(
             f"unknown SQL dialect {dialect!r}; use one of {', '.join(DIALECTS)}"
         )
-    rendered = [_render(view, dialect) for view in build_views(settings)]
+    rendered: list[_Rendered] = []
+    for view in build_views(settings):
+        left_out = sorted(
+            set(view.depends_on) & {item.name for item in rendered if item.left_out}
+        )
+        if left_out:
+            reason = f"reads {', '.join(left_out)}, left out too"
+            rendered.append(_Rendered(view.name, left_out=reason))
+        else:
+            rendered.append(_render(view, dialect))
     parts = [_header(settings, dialect, rendered)]
     for item in rendered:
         parts.extend(f"{statement};" for statement in item.statements)
@@ -77,6 +86,11 @@ def _header(settings: Settings, dialect: str, rendered: list[_Rendered]) -> str:
 
 
 def _render(view: ViewSql, dialect: str) -> _Rendered:
+    if view.config_reads and not view.is_table:
+        return _Rendered(
+            view.name,
+            left_out="reads the brokerage configuration, which stays in Postgres",
+        )
     create = sqlglot.parse_one(view.create, dialect=DIALECT)
     untranslated = sorted(_untranslated_calls(create))
     if untranslated:
@@ -85,7 +99,7 @@ def _render(view: ViewSql, dialect: str) -> _Rendered:
         )
     statements = [create]
     if dialect not in _NO_COMMENTS:
-        statements += [sqlglot.parse_one(c, dialect=DIALECT) for c in view.comments]
+        statements += _comments(view)
     try:
         written = tuple(
             _with_scaled_numeric(s).sql(
@@ -98,6 +112,32 @@ def _render(view: ViewSql, dialect: str) -> _Rendered:
         logger.debug("%s not written for %s: %s", view.name, dialect, reason)
         return _Rendered(view.name, left_out=f"no {dialect} translation ({reason})")
     return _Rendered(view.name, statements=written)
+
+
+def _comments(view: ViewSql) -> list[exp.Expression]:
+    """COMMENT ON the object and each column, built rather than parsed.
+
+    sqlglot reads COMMENT ON TABLE and COLUMN but not COMMENT ON VIEW.
+    """
+    table = exp.Table(
+        this=exp.to_identifier(view.name), db=exp.to_identifier(view.schema)
+    )
+    comments: list[exp.Expression] = [
+        exp.Comment(
+            this=table,
+            kind="TABLE" if view.is_table else "VIEW",
+            expression=exp.Literal.string(view.description),
+        )
+    ]
+    comments += [
+        exp.Comment(
+            this=exp.column(column.name, table=view.name, db=view.schema),
+            kind="COLUMN",
+            expression=exp.Literal.string(column.description),
+        )
+        for column in view.columns
+    ]
+    return comments
 
 
 def _untranslated_calls(expression: exp.Expression) -> set[str]:

@@ -1,10 +1,11 @@
 """Spec SQL to sqlglot expressions bound to the configured schemas.
 
 Spec SQL is Postgres SQL with three conventions: tables are written
-`raw.<table>` and `reporting.<view>` whatever the schemas are called; the
-helper functions (parse_money, ...) are called unqualified; and an
-unqualified name is a column declared earlier in the same view, replaced by
-that column's expression. `raw(<column>)` is the text a detail or summary
+`raw.<table>`, `reporting.<view>` and `config.<table>` (the brokerage
+configuration) whatever the schemas are called; the helper functions
+(parse_money, ...) are called unqualified; and an unqualified name is a
+column declared earlier in the same view, replaced by that column's
+expression. `raw(<column>)` is the text a detail or summary
 column was parsed from.
 """
 
@@ -39,11 +40,12 @@ _STATEMENTS = (exp.DDL, exp.DML, exp.Command, exp.Transaction, exp.Set, exp.Use)
 
 @dataclass(frozen=True)
 class Schemas:
-    """The real names behind `raw`, `reporting` and the helper schema."""
+    """The real names behind `raw`, `reporting`, `config` and the helper schema."""
 
     raw: str
     reporting: str
     lib: str
+    config: str
 
 
 def parse_statement(text: str) -> exp.Expression:
@@ -69,16 +71,20 @@ class Resolver:
         *,
         views: Collection[str],
         raw_tables: Collection[str],
+        config_tables: Collection[str],
         lib_functions: Collection[str],
         dependencies: set[str],
+        config_reads: set[str],
     ) -> None:
         self.spec = spec
         self.schemas = schemas
         self.views = views
         self.raw_tables = raw_tables
+        self.config_tables = config_tables
         self.lib_functions = lib_functions
-        # Filled with the reporting views the SQL reads.
+        # Filled with the reporting views and the config tables the SQL reads.
         self.dependencies = dependencies
+        self.config_reads = config_reads
         # Earlier columns of this view by name: their typed expressions, and for
         # detail and summary columns the text they were parsed from.
         self.columns: dict[str, exp.Expression] = {}
@@ -97,7 +103,7 @@ class Resolver:
         return self.resolve(parsed, key)
 
     def source(self, text: str, key: str) -> exp.Table:
-        """A `raw.<table> AS x` or `reporting.<view> AS x` source."""
+        """A `raw.<table> AS x`, `reporting.<view> AS x` or `config.<table>` source."""
         select = self._parse(f"SELECT 1 FROM {text}", key)
         from_ = select.args.get("from_") if isinstance(select, exp.Select) else None
         extra = [
@@ -152,12 +158,17 @@ class Resolver:
         elif schema == "reporting" and name in self.views:
             real = self.schemas.reporting
             self.dependencies.add(name)
-        elif schema in ("raw", "reporting"):
+        elif schema == "config" and name in self.config_tables:
+            real = self.schemas.config
+            self.config_reads.add(name)
+        elif schema in ("raw", "reporting", "config"):
             raise self.spec.error(key, f"{schema}.{name} does not exist")
         else:
             written = ".".join(part for part in (schema, name) if part)
             raise self.spec.error(
-                key, f"table {written} must be raw.<table> or reporting.<view>"
+                key,
+                f"table {written} must be raw.<table>, reporting.<view> "
+                "or config.<table>",
             )
         node.set("db", exp.to_identifier(real))
         return node

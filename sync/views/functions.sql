@@ -5,9 +5,10 @@
 -- there, and the SQL-standard bodies (RETURN ...) bind the names they call when
 -- created, so no function depends on the search_path of whoever runs a query.
 -- The PL/pgSQL ones (faster for several steps) call built-ins only.
--- Every function is IMMUTABLE, PARALLEL SAFE and never raises on bad input:
--- a value that does not read as the type is NULL, and the *_status functions
--- say why.
+-- Every parse function is IMMUTABLE, PARALLEL SAFE and never raises on bad
+-- input: a value that does not read as the type is NULL, and the *_status
+-- functions say why. The period helpers at the end say which days a report
+-- covers.
 
 -- Text with runs of white space (no-break spaces too) collapsed and trimmed;
 -- NULL when nothing is left.
@@ -248,3 +249,39 @@ BEGIN
     RETURN loose_match;
 END
 $$;
+
+-- The day year-to-date figures run to: the setting dotloop_reporter.anchor_date
+-- when set (`SET dotloop_reporter.anchor_date = '2026-06-30'` reports as of
+-- that day), else today. STABLE: the same all through one statement.
+CREATE OR REPLACE FUNCTION period_anchor() RETURNS date
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN coalesce(
+    nullif(current_setting('dotloop_reporter.anchor_date', true), '')::date,
+    current_date
+);
+
+-- An anniversary's month and day in another year; February 29 falls on
+-- February 28 in a year without one.
+CREATE OR REPLACE FUNCTION anniversary_in(anniversary date, year integer)
+RETURNS date
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN (
+    anniversary
+    + make_interval(years => year - extract(year FROM anniversary)::integer)
+)::date;
+
+-- The first day of the cap year holding `day`: the latest anniversary month
+-- and day on or before it (January 1 without an anniversary).
+CREATE OR REPLACE FUNCTION cap_year_start(anniversary date, day date) RETURNS date
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE
+    WHEN anniversary_in(
+        coalesce(anniversary, date '2000-01-01'), extract(year FROM day)::integer
+    ) <= day
+    THEN anniversary_in(
+        coalesce(anniversary, date '2000-01-01'), extract(year FROM day)::integer
+    )
+    ELSE anniversary_in(
+        coalesce(anniversary, date '2000-01-01'), extract(year FROM day)::integer - 1
+    )
+END;

@@ -13,7 +13,10 @@ per million) however little a nightly run changed, and CONCURRENTLY makes it
 slower still; replacing the rows of the changed loops costs time in
 proportion to the change. Readers see the old rows until the transaction
 commits. A table whose definition changed is dropped and filled whole by
-apply_views(), which refresh_reporting() runs itself when it finds one.
+apply_views(), which refresh_reporting() runs itself when it finds one. A
+table that reads the brokerage configuration (config.* in its spec, or a
+table that does) is filled whole when the configuration changed since its
+last fill, whoever changed it: `brokerage load` or an admin's INSERT.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from datetime import datetime, timedelta
 
 from psycopg import sql
 
+from ..brokerage import config_fingerprint
 from ..db import Connection, storage_errors
 from ..settings import Settings
 from .build import ViewSql, build_views
@@ -46,10 +50,15 @@ _MARK_MARGIN = timedelta(minutes=10)
 
 @dataclass
 class RefreshResult:
-    """What one refresh did: full or incremental, loops and rows, timings."""
+    """What one refresh did: full or incremental, loops and rows, timings.
+
+    refilled names the tables filled whole in an incremental refresh because
+    the brokerage configuration changed.
+    """
 
     full: bool
     loops_changed: int = 0
+    refilled: list[str] = field(default_factory=list)
     rows_written: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     total_seconds: float = 0.0
@@ -96,6 +105,11 @@ def create_state_table(conn: Connection, settings: Settings) -> None:
             "changes_since timestamptz NOT NULL, refreshed_at timestamptz NOT NULL)"
         ).format(_state(settings))
     )
+    conn.execute(
+        sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS config_hash text").format(
+            _state(settings)
+        )
+    )
 
 
 def stored_hashes(conn: Connection, settings: Settings) -> dict[str, str]:
@@ -118,6 +132,7 @@ def refresh_tables(
     """Fill the tables whole, or replace the changed loops' rows (in a transaction)."""
     started = time.perf_counter()
     next_mark = _next_mark(conn)
+    fingerprint = config_fingerprint(conn, settings)
     result = RefreshResult(full=full)
     if full:
         _fill_whole(conn, settings, tables, result)
@@ -125,16 +140,22 @@ def refresh_tables(
         since = _changes_since(conn, settings)
         changed = _changed_loops(conn, settings, tables[0], since) if tables else []
         result.loops_changed = len(changed)
-        if changed:
-            for table in tables:
-                _refresh_table(conn, table, changed, result)
-    _write_state(conn, settings, tables, next_mark)
+        result.refilled = _config_changed(conn, settings, tables, fingerprint)
+        before = _keys_before(conn, tables, changed, result.refilled)
+        for table in tables:
+            if table.name in result.refilled:
+                _fill_table(conn, table, result)
+            elif changed:
+                _refresh_table(conn, table, changed, result, before.get(table.name))
+    _write_state(conn, settings, tables, next_mark, fingerprint)
     result.total_seconds = time.perf_counter() - started
     logger.info(
-        "refreshed %d reporting tables (%s, %d loops changed) in %.2f s",
+        "refreshed %d reporting tables (%s, %d loops changed, %d filled whole for "
+        "a new brokerage configuration) in %.2f s",
         len(tables),
         "whole" if full else "incremental",
         result.loops_changed,
+        len(result.refilled),
         result.total_seconds,
     )
     return result
@@ -145,6 +166,32 @@ def _stale_tables(
 ) -> list[str]:
     stored = stored_hashes(conn, settings)
     return [t.name for t in tables if stored.get(t.name) != definition_hash(t)]
+
+
+def _config_changed(
+    conn: Connection, settings: Settings, tables: list[ViewSql], fingerprint: str
+) -> list[str]:
+    """Tables that read the configuration and were filled under another one."""
+    rows = conn.execute(
+        sql.SQL("SELECT table_name, config_hash FROM {}").format(_state(settings))
+    ).fetchall()
+    filled_under = dict(rows)
+    return [
+        table.name
+        for table in tables
+        if table.reads_config and filled_under.get(table.name) != fingerprint
+    ]
+
+
+def _fill_table(conn: Connection, table: ViewSql, result: RefreshResult) -> None:
+    """Replace every row of one table."""
+    started = time.perf_counter()
+    target = sql.Identifier(table.schema, table.name)
+    conn.execute(sql.SQL("TRUNCATE {}").format(target))
+    cursor = conn.execute(sql.SQL(table.fill))
+    conn.execute(sql.SQL("ANALYZE {}").format(target))
+    result.rows_written[table.name] = cursor.rowcount
+    result.seconds[table.name] = time.perf_counter() - started
 
 
 def _fill_whole(
@@ -175,7 +222,11 @@ def _fill_whole(
 
 
 def _refresh_table(
-    conn: Connection, table: ViewSql, changed: list[int], result: RefreshResult
+    conn: Connection,
+    table: ViewSql,
+    changed: list[int],
+    result: RefreshResult,
+    before: list[object] | None,
 ) -> None:
     """Delete and insert again the rows the changed loops touch."""
     assert table.materialize is not None
@@ -186,8 +237,9 @@ def _refresh_table(
         keys: list[object] = list(changed)
         key_type = "bigint"
     else:
-        keys = _rebuild_keys(conn, table, changed)
+        keys = _rebuild_keys(conn, table, changed, before or [])
         key_type = next(c.type for c in table.columns if c.name == key)
+    if key != "loop_id" and table.has_loop_id:
         conn.execute(
             sql.SQL("DELETE FROM {} WHERE loop_id = ANY(%s::bigint[])").format(target),
             (changed,),
@@ -209,9 +261,47 @@ def _refresh_table(
     result.seconds[table.name] = time.perf_counter() - started
 
 
-def _rebuild_keys(conn: Connection, table: ViewSql, changed: list[int]) -> list[object]:
+def _keys_before(
+    conn: Connection, tables: list[ViewSql], changed: list[int], refilled: list[str]
+) -> dict[str, list[object]]:
+    """For tables without loop_id: the keys the changed loops have before the refresh.
+
+    Such a table (rows adding up many loops, say one per month) cannot tell
+    which of its rows a loop was in, so its source's values are read before
+    any table is refreshed.
+    """
+    return {
+        table.name: _source_keys(conn, table, changed)
+        for table in tables
+        if changed and not table.has_loop_id and table.name not in refilled
+    }
+
+
+def _source_keys(conn: Connection, table: ViewSql, changed: list[int]) -> list[object]:
+    """Values of the rebuild_from column for the changed loops, as they are now."""
+    assert table.materialize is not None and table.materialize.rebuild_from
+    source, column = table.materialize.rebuild_from
+    rows = conn.execute(
+        sql.SQL(
+            "SELECT DISTINCT {column} FROM {source} "
+            "WHERE loop_id = ANY(%s::bigint[]) AND {column} IS NOT NULL"
+        ).format(
+            column=sql.Identifier(column),
+            source=sql.Identifier(table.schema, source),
+        ),
+        (changed,),
+    ).fetchall()
+    return [value for (value,) in rows]
+
+
+def _rebuild_keys(
+    conn: Connection, table: ViewSql, changed: list[int], before: list[object]
+) -> list[object]:
     """Values of rebuild_by that the changed loops had before or have now."""
     assert table.materialize is not None and table.materialize.rebuild_from
+    if not table.has_loop_id:
+        now = _source_keys(conn, table, changed)
+        return list(dict.fromkeys([*before, *now]))
     source, column = table.materialize.rebuild_from
     key = sql.Identifier(table.materialize.rebuild_by)
     rows = conn.execute(
@@ -233,10 +323,11 @@ def _rebuild_keys(conn: Connection, table: ViewSql, changed: list[int]) -> list[
 def _changed_loops(
     conn: Connection, settings: Settings, first: ViewSql, since: datetime | None
 ) -> list[int]:
-    """Loops landed, removed, newly linked or purged since the mark."""
-    # TODO: a sweep that finds a removed loop listed again clears removed_at
-    # without touching fetched_at; the loop comes back at its next change or
-    # the next apply_views, not at the next refresh.
+    """Loops landed, removed, newly linked or purged since the mark.
+
+    A removed loop that a sweep finds listed again has its fetched_at moved
+    with its removed_at cleared, so it is among the landed ones.
+    """
     raw = settings.raw_schema
     rows = conn.execute(
         sql.SQL(
@@ -276,19 +367,25 @@ def _changes_since(conn: Connection, settings: Settings) -> datetime | None:
 
 
 def _write_state(
-    conn: Connection, settings: Settings, tables: list[ViewSql], mark: datetime
+    conn: Connection,
+    settings: Settings,
+    tables: list[ViewSql],
+    mark: datetime,
+    fingerprint: str,
 ) -> None:
     for table in tables:
         conn.execute(
             sql.SQL(
                 "INSERT INTO {} (table_name, definition_hash, changes_since, "
-                "refreshed_at) VALUES (%s, %s, %s, clock_timestamp()) "
+                "refreshed_at, config_hash) "
+                "VALUES (%s, %s, %s, clock_timestamp(), %s) "
                 "ON CONFLICT (table_name) DO UPDATE SET "
                 "definition_hash = excluded.definition_hash, "
                 "changes_since = excluded.changes_since, "
-                "refreshed_at = excluded.refreshed_at"
+                "refreshed_at = excluded.refreshed_at, "
+                "config_hash = excluded.config_hash"
             ).format(_state(settings)),
-            (table.name, definition_hash(table), mark),
+            (table.name, definition_hash(table), mark, fingerprint),
         )
 
 

@@ -44,6 +44,7 @@ _VIEW_KEYS = (
     "source",
     "joins",
     "where",
+    "group_by",
     "columns",
     "union",
     "materialize",
@@ -60,16 +61,20 @@ _COLUMN_KEYS = (
     "unparsed",
 )
 _DERIVATIONS = ("sql", "detail", "summary", "unparsed")
-_PART_KEYS = ("source", "joins", "where", "values")
+_PART_KEYS = ("source", "joins", "where", "group_by", "values")
 
 
 @dataclass(frozen=True)
 class Query:
-    """The FROM and WHERE of one SELECT, as SQL text from the spec."""
+    """The FROM, WHERE and GROUP BY of one SELECT, as SQL text from the spec.
+
+    With group_by, the columns not grouped by are aggregates.
+    """
 
     source: str
     joins: tuple[str, ...] = ()
     where: str | None = None
+    group_by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -113,7 +118,9 @@ class Materialize:
     depend on other loops (a window over an agent's loops) names the column
     whose values are rebuilt whole (rebuild_by) and where the values touched
     by the changed loops are found (rebuild_from: view and column, read after
-    that view's own refresh, besides this table's old rows).
+    that view's own refresh, besides this table's old rows). A table without
+    loop_id, whose rows add up several loops, reads rebuild_from before any
+    table is refreshed too.
     """
 
     indexes: tuple[tuple[str, ...], ...] = ()
@@ -197,12 +204,19 @@ class _Reader:
         if not isinstance(joins, list):
             raise self.fail(f"{prefix}joins", "must be a list of JOIN clauses")
         where = data.get("where")
+        group_by = data.get("group_by", [])
+        if not isinstance(group_by, list):
+            raise self.fail(f"{prefix}group_by", "must be a list of SQL expressions")
         return Query(
             source=self.text(data.get("source"), f"{prefix}source"),
             joins=tuple(
                 self.text(join, f"{prefix}joins[{i}]") for i, join in enumerate(joins)
             ),
             where=None if where is None else self.text(where, f"{prefix}where"),
+            group_by=tuple(
+                self.text(item, f"{prefix}group_by[{i}]")
+                for i, item in enumerate(group_by)
+            ),
         )
 
     def materialize(
@@ -216,12 +230,15 @@ class _Reader:
             else self.mapping(value, "materialize", _MATERIALIZE_KEYS)
         )
         names = {c.name for c in columns}
-        if "loop_id" not in names:
-            raise self.fail("materialize", "a fast table needs a loop_id column")
         indexes = data.get("indexes", [])
         if not isinstance(indexes, list):
             raise self.fail("materialize.indexes", "must be a list of column lists")
         rebuild_by = self.name(data.get("rebuild_by", "loop_id"), "materialize")
+        if "loop_id" not in names and rebuild_by == "loop_id":
+            raise self.fail(
+                "materialize",
+                "a fast table needs a loop_id column, or rebuild_by and rebuild_from",
+            )
         for column in (rebuild_by, *(c for index in indexes for c in index)):
             if column not in names:
                 raise self.fail("materialize", f"{column!r} is not a column")
@@ -251,7 +268,7 @@ class _Reader:
         parts = data.get("union")
         if parts is None:
             return ()
-        for key in ("source", "joins", "where"):
+        for key in ("source", "joins", "where", "group_by"):
             if key in data:
                 raise self.fail(key, "a union view gives it in each part")
         if not isinstance(parts, list) or not parts:

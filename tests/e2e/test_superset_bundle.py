@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 import yaml
 
@@ -16,9 +17,21 @@ from sync.errors import SupersetError
 from sync.settings import PROJECT_ROOT, Settings
 from sync.superset_api import SupersetClient
 from sync.superset_server import SupersetServer
+from tests.e2e.shipped import (
+    CHARTS as BY_NAME,
+)
+from tests.e2e.shipped import (
+    SHIPPED,
+    ShippedChart,
+    ShippedDashboard,
+    guest_payload,
+)
 
 KINDS = ("database", "dataset", "chart", "dashboard")
 CHART_FILES = sorted((PROJECT_ROOT / "dashboards_export" / "charts").glob("*.yaml"))
+DATASET_FILES = sorted(
+    (PROJECT_ROOT / "dashboards_export" / "datasets").rglob("*.yaml")
+)
 Snapshot = dict[str, dict[str, int]]
 
 
@@ -102,48 +115,111 @@ def test_chart_reads_through_the_chart_data_api(
 
 
 @pytest.fixture(scope="module")
-def dashboard_id(imports: tuple[Snapshot, Snapshot], client: SupersetClient) -> int:
-    return client.dashboard_id(name="Brokerage GCI")
+def embedded(
+    imports: tuple[Snapshot, Snapshot], client: SupersetClient, portal_origin: str
+) -> dict[str, str]:
+    """The embedded uuid of each shipped dashboard, by dashboard uuid."""
+    return {
+        dashboard.uuid: client.embed_dashboard(
+            client.dashboard_id(uuid=dashboard.uuid), [portal_origin]
+        )
+        for dashboard in SHIPPED
+    }
 
 
-@pytest.fixture(scope="module")
-def embedded_uuid(client: SupersetClient, dashboard_id: int, portal_origin: str) -> str:
-    return client.embed_dashboard(dashboard_id, [portal_origin])
-
-
-def guest_request(client: SupersetClient, chart_id: int, dashboard_id: int) -> Any:
-    """What an embedded dashboard sends: the stored payload, on its dashboard."""
-    context = json.loads(client.chart(chart_id)["query_context"])
-    context["form_data"].update(slice_id=chart_id, dashboardId=dashboard_id)
-    return context
-
-
-@pytest.mark.parametrize("chart", CHARTS)
+@pytest.mark.parametrize(
+    "chart", [pytest.param(c, id=c.name) for d in SHIPPED for c in d.charts]
+)
 def test_embedded_guest_reads_chart_with_its_stored_query_context(
-    client: SupersetClient,
-    dashboard_id: int,
-    embedded_uuid: str,
-    chart: dict[str, Any],
+    client: SupersetClient, embedded: dict[str, str], chart: ShippedChart
 ) -> None:
-    token = client.guest_token(embedded_uuid, rls=[{"clause": "profile_id > 0"}])
-    chart_id = client.chart_id(uuid=chart["uuid"])
-
-    answer = client.guest_chart_data(
-        token, guest_request(client, chart_id, dashboard_id)
+    token = client.guest_token(
+        embedded[chart.dashboard_uuid], rls=[{"clause": "profile_id > 0"}]
     )
+
+    answer = client.guest_chart_data(token, guest_payload(client, chart))
 
     assert [r["status"] for r in answer["result"]] == ["success"]
 
 
 def test_guest_token_row_filter_reaches_the_query(
-    client: SupersetClient, dashboard_id: int, embedded_uuid: str
+    client: SupersetClient, embedded: dict[str, str]
 ) -> None:
     # A clause naming no column: the query fails only if the clause is applied.
-    token = client.guest_token(embedded_uuid, rls=[{"clause": "no_such_column = 1"}])
-    chart_id = client.chart_id(name="GCI this year")
+    chart = BY_NAME["GCI this year"]
+    token = client.guest_token(
+        embedded[chart.dashboard_uuid], rls=[{"clause": "no_such_column = 1"}]
+    )
 
     with pytest.raises(SupersetError, match="no_such_column"):
-        client.guest_chart_data(token, guest_request(client, chart_id, dashboard_id))
+        client.guest_chart_data(token, guest_payload(client, chart))
+
+
+def _metadata(client: SupersetClient, dashboard: ShippedDashboard) -> Any:
+    dashboard_id = client.dashboard_id(uuid=dashboard.uuid)
+    body = client.get_json(f"/api/v1/dashboard/{dashboard_id}")
+    return json.loads(body["result"]["json_metadata"])
+
+
+@pytest.mark.parametrize("dashboard", SHIPPED, ids=[d.title for d in SHIPPED])
+def test_native_filter_targets_resolve_in_superset(
+    imports: tuple[Snapshot, Snapshot],
+    client: SupersetClient,
+    dashboard: ShippedDashboard,
+) -> None:
+    datasets = {row["id"]: row for row in client.list_assets("dataset")}
+    charts = {client.chart_id(uuid=chart.uuid) for chart in dashboard.charts}
+
+    filters = _metadata(client, dashboard)["native_filter_configuration"]
+
+    assert filters
+    for native in filters:
+        assert set(native["scope"]["excluded"]) <= charts, native["name"]
+        for target in native["targets"]:
+            if not target:
+                continue  # the period filter targets no dataset
+            columns = client.get_json(f"/api/v1/dataset/{target['datasetId']}")
+            names = {c["column_name"] for c in columns["result"]["columns"]}
+            assert target["datasetId"] in datasets, native["name"]
+            assert target["column"]["name"] in names, native["name"]
+
+
+@pytest.mark.parametrize("dashboard", SHIPPED, ids=[d.title for d in SHIPPED])
+def test_every_native_filter_lists_its_values(
+    imports: tuple[Snapshot, Snapshot],
+    client: SupersetClient,
+    dashboard: ShippedDashboard,
+) -> None:
+    for native in _metadata(client, dashboard)["native_filter_configuration"]:
+        if native["filterType"] != "filter_select":
+            continue
+        (target,) = native["targets"]
+        # What the filter bar asks for to fill a select filter.
+        body = {
+            "datasource": {"id": target["datasetId"], "type": "table"},
+            "queries": [{"columns": [target["column"]["name"]], "metrics": []}],
+            "form_data": {"type": "NATIVE_FILTER", "native_filter_id": native["id"]},
+        }
+
+        answer = client.post_json("/api/v1/chart/data", body)
+
+        assert answer["result"][0]["status"] == "success", native["name"]
+
+
+@pytest.mark.parametrize("path", DATASET_FILES, ids=[p.stem for p in DATASET_FILES])
+def test_dataset_lists_exactly_the_columns_of_its_table(
+    reporting_settings: Settings, path: Path
+) -> None:
+    dataset = _chart(path)
+    assert reporting_settings.database_url is not None
+    with psycopg.connect(reporting_settings.database_url.reveal()) as conn:
+        rows = conn.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
+            (reporting_settings.reporting_schema, dataset["table_name"]),
+        ).fetchall()
+
+    assert [c["column_name"] for c in dataset["columns"]] == [r[0] for r in rows]
 
 
 def test_database_is_exposed_in_sql_lab_and_read_only(

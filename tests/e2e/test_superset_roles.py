@@ -100,7 +100,7 @@ def test_analyst_has_sql_lab_on_the_reporting_database(granted: Grants) -> None:
 def test_broker_user_reads_a_chart(
     superset: SupersetServer, client: SupersetClient, roles: dict[str, int]
 ) -> None:
-    chart_id = client.chart_id(name="GCI this year by agent")
+    chart_id = client.chart_id(name="Agent leaderboard")
 
     with user_client(superset, client, roles[BROKER_ROLE]) as broker:
         result = broker.chart_data(chart_id)["result"]

@@ -1,5 +1,8 @@
 """Shared pieces of the engine tests: settings, queries, snapshots, a changing world.
 
+Also gates and workers: a trigger that holds the landing of one loop's page
+on an advisory lock, and a sync run in a process of its own to kill.
+
 The generated brokerage is plain objects, so a test changes what the simulator
 serves by editing loops (a new `updated`) or leaving them out of listings, then
 giving each profile a new LoopListing (the simulator caches sorted pages per
@@ -8,13 +11,19 @@ listing object, so a new object serves the change).
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import psycopg
+import pytest
 from psycopg import sql
 
 from connector.secrets import Secret
@@ -23,7 +32,7 @@ from connector.simulator.data import LoopListing
 from connector.simulator.faults import ApiCall, Fault, Handler
 from connector.simulator.wire import Response
 from sync.engine import SyncRunResult, run_sync
-from sync.settings import DotloopSettings, Settings
+from sync.settings import DotloopSettings, Settings, to_environ
 from sync.tasks import build_client
 
 SCHEMA = "dotloop_raw"
@@ -244,3 +253,98 @@ def scratch_database(admin_url: str) -> Iterator[str]:
                     sql.Identifier(name)
                 )
             )
+
+
+def wait_for_backends_to_end(settings: Settings) -> None:
+    """A killed worker's Postgres session ends once Postgres sees the socket close."""
+    assert settings.database_url is not None
+    deadline = time.monotonic() + 10
+    with psycopg.connect(settings.database_url.reveal(), autocommit=True) as conn:
+        while time.monotonic() < deadline:
+            row = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                "current_database() AND application_name = 'dotloop-reporter'"
+            ).fetchone()
+            if row == (0,):
+                return
+            time.sleep(0.02)
+    pytest.fail("the killed worker's Postgres session did not end")
+
+
+GATE = 4242
+
+
+def gate_landing_of(settings: Settings, loop_id: int) -> None:
+    """Make landing the page that holds loop_id wait on an advisory lock."""
+    statement = sql.SQL(
+        """
+        CREATE FUNCTION {schema}.gate() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            PERFORM pg_advisory_xact_lock_shared({gate});
+            RETURN NEW;
+        END $$;
+        CREATE TRIGGER gate BEFORE INSERT ON {schema}.loop FOR EACH ROW
+            WHEN (NEW.loop_id = {loop_id}) EXECUTE FUNCTION {schema}.gate();
+        """
+    ).format(
+        schema=sql.Identifier(settings.raw_schema),
+        gate=sql.Literal(GATE),
+        loop_id=sql.Literal(loop_id),
+    )
+    assert settings.database_url is not None
+    with psycopg.connect(settings.database_url.reveal()) as conn:
+        conn.execute(statement)
+
+
+def waiting_backend(conn: psycopg.Connection[Any], other_than: int = 0) -> int:
+    """The pid of the sync's backend once it waits at the gate.
+
+    other_than leaves out a backend just terminated, which lingers a moment.
+    """
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        row = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND application_name = 'dotloop-reporter' AND wait_event = 'advisory' "
+            "AND pid <> %s",
+            (other_than,),
+        ).fetchone()
+        if row is not None:
+            return int(row[0])
+        time.sleep(0.01)
+    pytest.fail("the sync never reached the gated page")
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# The worker: a sync run with nothing else in the process.
+WORKER = """
+from connector import DotloopClient, RefreshTokenSource, RequestBudget
+from sync.engine import run_sync
+from sync.settings import load_settings
+
+settings = load_settings()
+dotloop = settings.dotloop
+tokens = RefreshTokenSource(
+    dotloop.auth_url, dotloop.client_id, dotloop.client_secret, dotloop.refresh_token
+)
+with DotloopClient(
+    dotloop.api_url, tokens, RequestBudget(dotloop.requests_per_minute)
+) as client:
+    print("ready", flush=True)
+    run_sync(settings, client, trigger="worker")
+"""
+
+
+def start_worker(settings: Settings) -> subprocess.Popen[str]:
+    worker = subprocess.Popen(
+        [sys.executable, "-c", WORKER],
+        cwd=ROOT,
+        env={**os.environ, **to_environ(settings), "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert worker.stdout is not None
+    assert worker.stdout.readline().strip() == "ready"
+    return worker

@@ -105,7 +105,10 @@ def test_every_uuid_reference_resolves(docs: Docs) -> None:
     [
         ("GCI this year", "loop_sides"),
         ("GCI by month", "loop_sides"),
-        ("GCI this year by agent", "agent_credits"),
+        ("GCI by office", "loop_sides"),
+        ("Pipeline by projected close month", "loop_sides"),
+        ("Agent leaderboard", "agent_credits"),
+        ("Top agents by GCI", "agent_credits"),
     ],
 )
 def test_company_totals_come_from_loops_and_agents_from_credits(
@@ -133,20 +136,37 @@ def test_query_context_parses_and_matches_the_chart_dataset(docs: Docs) -> None:
         ), name
         assert context["form_data"]["viz_type"] == chart["viz_type"], name
         for query in context["queries"]:
-            assert set(query["metrics"]) <= metrics, name
+            # A raw table asks for columns only.
+            assert set(query.get("metrics", [])) <= metrics, name
 
 
-def test_this_year_means_closed_in_the_current_calendar_year(docs: Docs) -> None:
-    for name, chart in of_kind(docs, "charts").items():
-        where = [
-            f["sqlExpression"]
-            for f in chart["params"]["adhoc_filters"]
-            if f["expressionType"] == "SQL"
-        ]
+@pytest.mark.parametrize("chart", ["GCI this year", "Agent leaderboard"])
+def test_this_year_means_closed_in_the_current_calendar_year(
+    docs: Docs, chart: str
+) -> None:
+    by_name = {c["slice_name"]: c for c in of_kind(docs, "charts").values()}
+    filters = by_name[chart]["params"]["adhoc_filters"]
 
-        assert len(where) == 1, name
-        assert where[0].startswith("is_closed AND closing_date >= "), name
-        assert "date_trunc('year', current_date)" in where[0], name
+    # The period filter of the dashboard replaces this default range.
+    assert {
+        "subject": "closing_date",
+        "operator": "TEMPORAL_RANGE",
+        "comparator": "Current year",
+    }.items() <= filters[0].items()
+    assert [f["sqlExpression"] for f in filters[1:]] == ["is_closed"]
+
+
+def test_every_production_chart_counts_closed_deals_only(docs: Docs) -> None:
+    production = [
+        chart
+        for chart in of_kind(docs, "charts").values()
+        if chart["slice_name"] != "Pipeline by projected close month"
+        and chart["params"]["datasource"] in ("1__table", "2__table")
+    ]
+    for chart in production:
+        where = [f.get("sqlExpression") for f in chart["params"]["adhoc_filters"]]
+
+        assert "is_closed" in where, chart["slice_name"]
 
 
 def test_database_connects_as_the_reader_with_a_masked_password(

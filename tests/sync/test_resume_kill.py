@@ -2,89 +2,39 @@
 
 from __future__ import annotations
 
-import os
 import random
 import signal
-import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-from typing import Any
 
 import psycopg
 import pytest
 from engine_support import (
+    GATE,
     PARTICIPANTS,
     SIM,
     company_id,
     endpoint_count,
+    gate_landing_of,
     newest_first,
     query,
     settings_for,
     snapshot,
+    start_worker,
     sync_once,
+    wait_for_backends_to_end,
+    waiting_backend,
 )
-from psycopg import sql
 
 from connector.simulator import Simulator, generate_brokerage
 from sync import db
-from sync.settings import Settings, to_environ
+from sync.settings import Settings
 
 LOOPS = 2000
 KILLS = 20
 # A worker is killed this long after it said it was ready, or after it landed
 # a page: a moment anywhere in starting up, fetching or landing.
 KILL_AFTER_SECONDS = (0.0, 0.25)
-ROOT = Path(__file__).resolve().parents[2]
-
-# The worker: a sync run with nothing else in the process.
-WORKER = """
-from connector import DotloopClient, RefreshTokenSource, RequestBudget
-from sync.engine import run_sync
-from sync.settings import load_settings
-
-settings = load_settings()
-dotloop = settings.dotloop
-tokens = RefreshTokenSource(
-    dotloop.auth_url, dotloop.client_id, dotloop.client_secret, dotloop.refresh_token
-)
-with DotloopClient(
-    dotloop.api_url, tokens, RequestBudget(dotloop.requests_per_minute)
-) as client:
-    print("ready", flush=True)
-    run_sync(settings, client, trigger="worker")
-"""
-
-
-def start_worker(settings: Settings) -> subprocess.Popen[str]:
-    worker = subprocess.Popen(
-        [sys.executable, "-c", WORKER],
-        cwd=ROOT,
-        env={**os.environ, **to_environ(settings), "PYTHONPATH": str(ROOT)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    assert worker.stdout is not None
-    assert worker.stdout.readline().strip() == "ready"
-    return worker
-
-
-def wait_for_backends_to_end(settings: Settings) -> None:
-    """A killed worker's Postgres session ends once Postgres sees the socket close."""
-    assert settings.database_url is not None
-    deadline = time.monotonic() + 10
-    with psycopg.connect(settings.database_url.reveal(), autocommit=True) as conn:
-        while time.monotonic() < deadline:
-            row = conn.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = "
-                "current_database() AND application_name = 'dotloop-reporter'"
-            ).fetchone()
-            if row == (0,):
-                return
-            time.sleep(0.02)
-    pytest.fail("the killed worker's Postgres session did not end")
 
 
 @pytest.mark.slow
@@ -147,45 +97,6 @@ def wait_for_a_page(settings: Settings, before: tuple[int, int, int]) -> None:
         time.sleep(0.005)
 
 
-GATE = 4242
-
-
-def gate_landing_of(settings: Settings, loop_id: int) -> None:
-    """Make landing the page that holds loop_id wait on an advisory lock."""
-    statement = sql.SQL(
-        """
-        CREATE FUNCTION {schema}.gate() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            PERFORM pg_advisory_xact_lock_shared({gate});
-            RETURN NEW;
-        END $$;
-        CREATE TRIGGER gate BEFORE INSERT ON {schema}.loop FOR EACH ROW
-            WHEN (NEW.loop_id = {loop_id}) EXECUTE FUNCTION {schema}.gate();
-        """
-    ).format(
-        schema=sql.Identifier(settings.raw_schema),
-        gate=sql.Literal(GATE),
-        loop_id=sql.Literal(loop_id),
-    )
-    assert settings.database_url is not None
-    with psycopg.connect(settings.database_url.reveal()) as conn:
-        conn.execute(statement)
-
-
-def waiting_backend(conn: psycopg.Connection[Any]) -> int:
-    """The pid of the sync's backend once it waits at the gate."""
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        row = conn.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-            "AND application_name = 'dotloop-reporter' AND wait_event = 'advisory'"
-        ).fetchone()
-        if row is not None:
-            return int(row[0])
-        time.sleep(0.01)
-    pytest.fail("the sync never reached the gated page")
-
-
 def test_a_connection_killed_mid_page_lands_the_page_again_whole(
     database_url: str,
 ) -> None:
@@ -211,7 +122,7 @@ def test_a_connection_killed_mid_page_lands_the_page_again_whole(
             admin.execute("SELECT pg_terminate_backend(%s)", (first,))
             # The page is landed again on a new connection, which waits at the
             # gate too: nothing of the first attempt was kept meanwhile.
-            second = waiting_backend(admin)
+            second = waiting_backend(admin, other_than=first)
             page_rows = query(
                 settings,
                 "SELECT count(*), max(batch_number) FROM {raw}.loop_profile "

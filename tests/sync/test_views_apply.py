@@ -22,11 +22,18 @@ from sync.views import apply_views, build_views, render_views_sql
 # The reporting schema's objects: fast tables, and views over them.
 OBJECTS = {
     "agent_credits": "table",
-    "data_quality": "view",
+    "agent_monthly_production": "table",
+    "agents": "view",
+    "daily_production": "table",
+    "data_quality": "table",
     "loop_participants": "table",
     "loop_sides": "table",
     "loops": "table",
+    "pipeline": "table",
+    "production_pieces": "view",
+    "production_summary": "view",
     "sync_freshness": "view",
+    "team_monthly_production": "table",
 }
 PARSING_VIEWS = sorted(OBJECTS)
 
@@ -165,11 +172,16 @@ def test_reader_reads_reporting_and_nothing_raw(
         assert parsed.fetchone() is not None
         assert reader.execute("SELECT count(*) FROM reporting.data_quality")
         assert reader.execute("SELECT count(*) FROM reporting.sync_freshness")
+        # The brokerage configuration only through the views that read it.
+        assert reader.execute("SELECT count(*) FROM reporting.agents")
+        assert reader.execute("SELECT count(*) FROM reporting.production_summary")
         for table in (
             "dotloop_raw.loop",
             "dotloop_raw.profile",
             "reporting_lib.loops",
             "reporting_lib.refresh_state",
+            "reporting_config.agent",
+            "reporting_config.plan",
         ):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 reader.execute(f"SELECT * FROM {table}")
@@ -212,13 +224,23 @@ def test_rendered_script_applies_the_same_views(
 def test_configured_schema_names(
     conn: psycopg.Connection[Any], settings: Settings
 ) -> None:
-    custom = replace(settings, raw_schema="replica", reporting_schema="bi")
+    custom = replace(
+        settings, raw_schema="replica", reporting_schema="bi", config_schema="bi_conf"
+    )
     apply_schema(conn, custom)
 
     apply_views(conn, custom)
 
     assert objects(conn, "bi") == OBJECTS
     assert objects(conn, "reporting") == {}
+    assert objects(conn, "reporting_config") == {}
+    assert sorted(objects(conn, "bi_conf")) == [
+        "agent",
+        "office",
+        "office_profile",
+        "plan",
+        "team",
+    ]
 
 
 def test_views_are_built_in_dependency_order() -> None:
@@ -226,4 +248,5 @@ def test_views_are_built_in_dependency_order() -> None:
 
     assert order.index("loops") < order.index("loop_sides")
     assert order.index("loop_sides") < order.index("agent_credits")
-    assert order[-1] == "data_quality"
+    assert order.index("loop_sides") < order.index("data_quality")
+    assert order.index("agent_credits") < order.index("production_summary")

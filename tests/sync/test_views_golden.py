@@ -52,7 +52,9 @@ def test_views_come_after_the_views_they_read() -> None:
 
 
 def test_schema_names_come_from_settings() -> None:
-    settings = Settings(raw_schema="replica", reporting_schema="bi")
+    settings = Settings(
+        raw_schema="replica", reporting_schema="bi", config_schema="bi_conf"
+    )
 
     objects = build_views(settings) + build_views(settings, parsing=True)
     # Comments name reporting.<view> in prose; the statements must not.
@@ -62,5 +64,6 @@ def test_schema_names_come_from_settings() -> None:
     assert "CREATE OR REPLACE VIEW bi_lib.loops AS" in script
     assert "FROM replica.loop AS l" in script
     assert "bi_lib.parse_money(" in script
+    assert "JOIN bi_conf.agent AS r" in script
     assert "dotloop_raw" not in script
     assert "reporting" not in script

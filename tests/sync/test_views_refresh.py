@@ -11,12 +11,25 @@ import psycopg
 import pytest
 
 from connector.secrets import Secret
+from sync.brokerage import load_brokerage
 from sync.db import apply_schema
-from sync.settings import Settings
+from sync.settings import PROJECT_ROOT, Settings
+from sync.sweep import ProfileListing, mark_absent
 from sync.views import apply_views, refresh_reporting
 from tests.fixtures.ledger import land_ledger, render_ledger
 
-TABLES = ["loops", "loop_participants", "loop_sides", "agent_credits"]
+TABLES = [
+    "loops",
+    "loop_participants",
+    "loop_sides",
+    "agent_credits",
+    "data_quality",
+    "daily_production",
+    "agent_monthly_production",
+    "team_monthly_production",
+    "pipeline",
+]
+BROKERAGE_FILE = PROJECT_ROOT / "tests" / "fixtures" / "ledger_brokerage.yaml"
 Conn = psycopg.Connection[Any]
 
 
@@ -25,14 +38,22 @@ def settings(database_url: str) -> Settings:
     return Settings(database_url=Secret(database_url))
 
 
-@pytest.fixture
-def ledger(settings: Settings, tmp_path: Path) -> Iterator[Conn]:
-    """The ledger landed a day ago, the views applied and the tables filled."""
+@pytest.fixture(params=["no roster", "roster"])
+def ledger(
+    settings: Settings, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[Conn]:
+    """The ledger landed a day ago, the views applied and the tables filled.
+
+    Once without a brokerage configuration, once with offices, teams, plans
+    and a roster.
+    """
     assert settings.database_url is not None
     root = render_ledger(tmp_path, datetime.date.today().year)
     with psycopg.connect(settings.database_url.reveal(), autocommit=True) as conn:
         apply_schema(conn, settings)
         land_ledger(conn, settings.raw_schema, root)
+        if request.param == "roster":
+            load_brokerage(conn, settings, BROKERAGE_FILE)
         conn.execute(
             "UPDATE dotloop_raw.loop SET fetched_at = now() - interval '1 day', "
             "first_seen_at = now() - interval '1 day'"
@@ -60,6 +81,15 @@ def change_price(conn: Conn) -> None:
         "UPDATE dotloop_raw.loop SET fetched_at = now(), details = jsonb_set("
         "details, '{Financials,Purchase/Sale Price}', '\"$700,000\"') "
         "WHERE loop_id = 5001"
+    )
+
+
+def move_closing_date(conn: Conn) -> None:
+    # The days and months the loop closed in, before and after, both change.
+    conn.execute(
+        "UPDATE dotloop_raw.loop SET fetched_at = now(), details = jsonb_set("
+        "details, '{Contract Dates,Closing Date}', '\"01/02/2020\"') "
+        "WHERE loop_id = 5003"
     )
 
 
@@ -98,6 +128,7 @@ def link_lower_profile(conn: Conn) -> None:
 
 CHANGES = [
     pytest.param(change_price, 1, id="price"),
+    pytest.param(move_closing_date, 1, id="closing-date"),
     pytest.param(rename_agent, 1, id="agent-renamed"),
     pytest.param(remove_loop, 1, id="removed"),
     pytest.param(purge_loop, 1, id="purged"),
@@ -110,7 +141,9 @@ def test_filled_tables_equal_the_parsing_views(ledger: Conn) -> None:
     for table in TABLES:
         assert differences(ledger, table) == [], table
         count = ledger.execute(f"SELECT count(*) FROM reporting.{table}").fetchone()
-        assert count is not None and count[0] > 0, table
+        # Without a roster there are no teams.
+        assert count is not None, table
+        assert count[0] > 0 or table == "team_monthly_production", table
 
 
 def test_refresh_with_nothing_changed_touches_nothing(
@@ -149,6 +182,37 @@ def test_renamed_agent_is_renamed_on_every_loop(
         "WHERE agent_email = 'carla.reyes@summitrealty.example'"
     ).fetchall()
     assert names == [("Carla Lopez",)]
+
+
+def test_a_loop_a_sweep_finds_again_comes_back(
+    ledger: Conn, settings: Settings
+) -> None:
+    rows = ledger.execute(
+        "SELECT loop_id FROM dotloop_raw.loop_profile WHERE profile_id = 101"
+    ).fetchall()
+    listed = frozenset(loop_id for (loop_id,) in rows)
+    now = datetime.datetime.now(datetime.UTC)
+    mark_absent(
+        ledger,
+        "dotloop_raw",
+        ProfileListing(101, listed - {5001}, 1, complete=True),
+        now,
+    )
+    refresh_reporting(ledger, settings)
+    gone = ledger.execute("SELECT count(*) FROM reporting.loops WHERE loop_id = 5001")
+    assert gone.fetchone() == (0,)
+
+    later = now + datetime.timedelta(seconds=1)
+    mark_absent(
+        ledger, "dotloop_raw", ProfileListing(101, listed, 1, complete=True), later
+    )
+    result = refresh_reporting(ledger, settings)
+
+    assert result.loops_changed >= 1
+    for table in TABLES:
+        assert differences(ledger, table) == [], table
+    back = ledger.execute("SELECT count(*) FROM reporting.loops WHERE loop_id = 5001")
+    assert back.fetchone() == (1,)
 
 
 def test_refresh_after_spec_change_fills_again(

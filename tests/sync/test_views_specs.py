@@ -125,7 +125,7 @@ BAD_SPECS = [
     ),
     pytest.param(
         {"a.yaml": replace(GOOD, "raw.loop AS l", "public.secrets AS l")},
-        "a.yaml: source: table public.secrets must be raw.<table> or reporting",
+        "a.yaml: source: table public.secrets must be raw.<table>, reporting",
         id="foreign-schema",
     ),
     pytest.param(
@@ -205,6 +205,24 @@ BAD_SPECS = [
         "a.yaml: is not valid YAML",
         id="not-yaml",
     ),
+    pytest.param(
+        {"a.yaml": replace(GOOD, "raw.loop AS l", "config.agents AS l")},
+        "a.yaml: source: config.agents does not exist",
+        id="unknown-config-table",
+    ),
+    pytest.param(
+        {"a.yaml": GOOD + "group_by: l.loop_id\n"},
+        "a.yaml: group_by: must be a list of SQL expressions",
+        id="group-by-not-a-list",
+    ),
+    pytest.param(
+        {
+            "a.yaml": GOOD + "  - name: loops\n    type: bigint\n    sql: count(*)\n"
+            "    description: How many.\n" + "where: loops > 1\n"
+        },
+        "a.yaml: where: cannot use an aggregate or window column",
+        id="where-on-aggregate",
+    ),
 ]
 
 
@@ -248,6 +266,41 @@ def test_columns_used_by_others_are_computed_once(tmp_path: Path) -> None:
     assert "CAST(_c0.loop_id * 2 AS BIGINT) AS doubled" in create
     assert "CAST(_c1.doubled * 2 AS BIGINT) AS quadrupled" in create
     assert create.count("OFFSET 0") == 2
+
+
+def test_aggregate_columns_are_written_out_where_used(tmp_path: Path) -> None:
+    grouped = replace(GOOD, "sql: l.loop_id", "sql: l.loop_id % 10").replace(
+        "columns:\n", "group_by: [l.loop_id % 10]\ncolumns:\n"
+    )
+    text = grouped + (
+        "  - name: loops\n    type: bigint\n    sql: count(*)\n"
+        "    description: How many.\n"
+        "  - name: share\n    type: numeric\n"
+        "    sql: loops / sum(loops) OVER ()\n"
+        "    description: Their share.\n"
+    )
+
+    view = build_views(Settings(), write_specs(tmp_path, {"a.yaml": text}))[0]
+
+    assert "LATERAL" not in view.create
+    assert "GROUP BY\n  l.loop_id % 10" in view.create
+    assert (
+        "CAST((\n    CAST(COUNT(*) AS BIGINT)\n  ) / SUM((\n    CAST(COUNT(*) AS "
+        "BIGINT)\n  )) OVER () AS NUMERIC) AS share"
+    ) in view.create
+
+
+def test_config_tables_are_read_in_the_config_schema(tmp_path: Path) -> None:
+    text = replace(GOOD, "raw.loop AS l", "config.agent AS r").replace(
+        "sql: l.loop_id", "sql: length(r.email)"
+    )
+    settings = Settings(config_schema="brokerage")
+
+    view = build_views(settings, write_specs(tmp_path, {"a.yaml": text}))[0]
+
+    assert "FROM brokerage.agent AS r" in view.create
+    assert view.config_reads == ("agent",)
+    assert view.reads_config
 
 
 def test_shipped_specs_document_every_column() -> None:

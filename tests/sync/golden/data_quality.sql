@@ -1,5 +1,38 @@
 -- reporting.data_quality: generated from datasets/data_quality.yaml; edit the spec, not this SQL.
-CREATE OR REPLACE VIEW reporting.data_quality AS
+CREATE TABLE reporting.data_quality (
+  loop_id BIGINT,
+  profile_id BIGINT,
+  loop_name TEXT,
+  side TEXT,
+  metric TEXT,
+  problem TEXT,
+  reason TEXT,
+  value TEXT
+);
+
+CREATE INDEX data_quality_loop_id_idx ON reporting.data_quality(loop_id);
+
+CREATE INDEX data_quality_problem_loop_id_idx ON reporting.data_quality(problem, loop_id);
+
+COMMENT ON TABLE reporting.data_quality IS 'One row per loop (and side, where it matters) and problem that made a report leave something out: a detail that could not be read, a closed deal without a closing date, a represented side without an agent, a loop with no represented side, a side whose GCI or volume cannot be derived, an agent without an e-mail, a side whose agents are all outside the brokerage''s roster, a pipeline deal without a closing date. Fix the loop in Dotloop (or the roster); the row goes away after the next sync.';
+
+COMMENT ON COLUMN reporting.data_quality.loop_id IS 'The loop (reporting.loops.loop_id).';
+
+COMMENT ON COLUMN reporting.data_quality.profile_id IS 'The Dotloop profile the loop belongs to.';
+
+COMMENT ON COLUMN reporting.data_quality.loop_name IS 'The loop''s name, usually the property address.';
+
+COMMENT ON COLUMN reporting.data_quality.side IS 'The side concerned, ''buy'' or ''sell''; NULL for the whole loop.';
+
+COMMENT ON COLUMN reporting.data_quality.metric IS 'What is left out: a reporting.loops column whose value could not be read (price, closing_date, ...), or gci, volume, agent_credit, sides; closing_date also for a closed or pipeline deal without one.';
+
+COMMENT ON COLUMN reporting.data_quality.problem IS 'The kind of problem: unreadable_value, closed_without_closing_date, no_agent_on_side, agent_without_email, no_represented_side, gci_not_derivable, no_volume, outside_agents_only (with a roster loaded, a side worked only by agents not on it does not count) or pipeline_without_closing_date (an UNDER_CONTRACT loop with no Closing Date is in no month of the pipeline).';
+
+COMMENT ON COLUMN reporting.data_quality.reason IS 'What is wrong, in words, naming the Dotloop field to fix.';
+
+COMMENT ON COLUMN reporting.data_quality.value IS 'The offending value as entered in Dotloop, when there is one.';
+
+INSERT INTO reporting.data_quality
 SELECT
   CAST(l.loop_id AS BIGINT) AS loop_id,
   CAST(l.profile_id AS BIGINT) AS profile_id,
@@ -108,22 +141,86 @@ CROSS JOIN LATERAL (
     )
 ) AS c(metric, problem, found, reason, value)
 WHERE
-  c.found;
-
-COMMENT ON VIEW reporting.data_quality IS 'One row per loop (and side, where it matters) and problem that made a report leave something out: a detail that could not be read, a closed deal without a closing date, a represented side without an agent, a loop with no represented side, a side whose GCI or volume cannot be derived, an agent without an e-mail. Fix the loop in Dotloop; the row goes away after the next sync.';
-
-COMMENT ON COLUMN reporting.data_quality.loop_id IS 'The loop (reporting.loops.loop_id).';
-
-COMMENT ON COLUMN reporting.data_quality.profile_id IS 'The Dotloop profile the loop belongs to.';
-
-COMMENT ON COLUMN reporting.data_quality.loop_name IS 'The loop''s name, usually the property address.';
-
-COMMENT ON COLUMN reporting.data_quality.side IS 'The side concerned, ''buy'' or ''sell''; NULL for the whole loop.';
-
-COMMENT ON COLUMN reporting.data_quality.metric IS 'What is left out: a reporting.loops column whose value could not be read (price, closing_date, ...), or gci, volume, agent_credit, sides.';
-
-COMMENT ON COLUMN reporting.data_quality.problem IS 'The kind of problem: unreadable_value, closed_without_closing_date, no_agent_on_side, agent_without_email, no_represented_side, gci_not_derivable or no_volume.';
-
-COMMENT ON COLUMN reporting.data_quality.reason IS 'What is wrong, in words, naming the Dotloop field to fix.';
-
-COMMENT ON COLUMN reporting.data_quality.value IS 'The offending value as entered in Dotloop, when there is one.';
+  c.found
+UNION ALL
+SELECT
+  CAST(s.loop_id AS BIGINT) AS loop_id,
+  CAST(s.profile_id AS BIGINT) AS profile_id,
+  CAST(s.loop_name AS TEXT) AS loop_name,
+  CAST(NULL AS TEXT) AS side,
+  CAST('closing_date' AS TEXT) AS metric,
+  CAST('pipeline_without_closing_date' AS TEXT) AS problem,
+  CAST('under contract, but Contract Dates / Closing Date is empty or' || ' unreadable: the deal is in no month of the pipeline' AS TEXT) AS reason,
+  CAST(NULL AS TEXT) AS value
+FROM reporting.loop_sides AS s
+WHERE
+  s.transactions = 1 AND s.status = 'UNDER_CONTRACT' AND s.closing_date IS NULL
+UNION ALL
+SELECT
+  CAST(l.loop_id AS BIGINT) AS loop_id,
+  CAST(l.profile_id AS BIGINT) AS profile_id,
+  CAST(l.name AS TEXT) AS loop_name,
+  CAST(s.side AS TEXT) AS side,
+  CAST(CASE WHEN s.outside IS NULL THEN 'agent_credit' ELSE 'sides' END AS TEXT) AS metric,
+  CAST(CASE WHEN s.outside IS NULL THEN 'no_agent_on_side' ELSE 'outside_agents_only' END AS TEXT) AS problem,
+  CAST(CASE
+    WHEN s.outside IS NULL
+    THEN CASE s.side
+      WHEN 'sell'
+      THEN 'no LISTING_AGENT with an e-mail'
+      ELSE 'no BUYING_AGENT (or TENANT_AGENT on a lease) with an e-mail'
+    END || ': with a roster loaded, the side does not count'
+    ELSE 'every agent on this side is outside the brokerage (not on the' || ' roster): the side does not count'
+  END AS TEXT) AS reason,
+  CAST(s.outside AS TEXT) AS value
+FROM reporting.loops AS l
+CROSS JOIN (
+  SELECT
+    EXISTS(
+      SELECT
+        1
+      FROM reporting_config.agent
+    ) AS loaded
+) AS roster
+CROSS JOIN LATERAL (
+  SELECT
+    COUNT(*) FILTER(WHERE
+      p.agent_side = 'buy') AS buy_agents,
+    COUNT(*) FILTER(WHERE
+      p.agent_side = 'sell') AS sell_agents,
+    COUNT(*) FILTER(WHERE
+      p.agent_side = 'buy' AND NOT r.email IS NULL) AS buy_roster,
+    COUNT(*) FILTER(WHERE
+      p.agent_side = 'sell' AND NOT r.email IS NULL) AS sell_roster,
+    STRING_AGG(p.email, ', '
+    ORDER BY
+      p.participant_order) FILTER(WHERE
+      p.agent_side = 'buy') AS buy_outside,
+    STRING_AGG(p.email, ', '
+    ORDER BY
+      p.participant_order) FILTER(WHERE
+      p.agent_side = 'sell') AS sell_outside
+  FROM reporting.loop_participants AS p
+  LEFT JOIN reporting_config.agent AS r
+    ON r.email = p.email
+  WHERE
+    p.loop_id = l.loop_id
+) AS a
+CROSS JOIN LATERAL (
+  VALUES
+    ('buy', a.buy_roster, a.buy_outside),
+    ('sell', a.sell_roster, a.sell_outside)
+) AS s(side, roster_agents, outside)
+WHERE
+  roster.loaded
+  AND NOT l.represented_side IS NULL
+  AND s.roster_agents = 0
+  AND (
+    s.side = l.represented_side
+    OR (
+      a.buy_agents > 0
+      AND a.sell_agents > 0
+      AND l.buy_side_split_entered
+      AND l.sell_side_split_entered
+    )
+  );

@@ -38,6 +38,7 @@ CREATE TABLE reporting.loops (
   contract_date DATE,
   closing_date DATE,
   closing_month DATE,
+  closing_year INT,
   listing_date DATE,
   original_price NUMERIC,
   current_price NUMERIC,
@@ -129,6 +130,8 @@ COMMENT ON COLUMN reporting.loops.contract_date IS 'Contract Dates / Contract Ag
 COMMENT ON COLUMN reporting.loops.closing_date IS 'Contract Dates / Closing Date. A closed deal belongs to the period of this date; a closed loop without one is left out of every period and listed in reporting.data_quality.';
 
 COMMENT ON COLUMN reporting.loops.closing_month IS 'First day of the month of closing_date, for monthly charts.';
+
+COMMENT ON COLUMN reporting.loops.closing_year IS 'The year of closing_date, for yearly charts and filters.';
 
 COMMENT ON COLUMN reporting.loops.listing_date IS 'Listing Information / Listing Date.';
 
@@ -229,6 +232,7 @@ SELECT
   _c0.contract_date AS contract_date,
   _c0.closing_date AS closing_date,
   CAST(DATE_TRUNC('MONTH', CAST(_c0.closing_date AS TIMESTAMP)) AS DATE) AS closing_month,
+  CAST(EXTRACT(YEAR FROM _c0.closing_date) AS INT) AS closing_year,
   _c0.listing_date AS listing_date,
   _c0.original_price AS original_price,
   _c0.current_price AS current_price,

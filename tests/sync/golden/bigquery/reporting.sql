@@ -3,7 +3,9 @@
 -- Left out: the parsing views (reporting_lib.*), which call Postgres parse functions and jsonb operators on the stored payloads.
 -- Left out: comments (bigquery has no COMMENT ON).
 -- Left out: sync_freshness: calls reporting_lib.parse_text (Postgres only).
--- Left out: data_quality: calls jsonb_each (Postgres only).
+-- Left out: agents: reads the brokerage configuration, which stays in Postgres.
+-- Left out: production_pieces: calls reporting_lib.period_anchor (Postgres only).
+-- Left out: production_summary: reads production_pieces, left out too.
 
 CREATE TABLE reporting.loops (
   loop_id INT64,
@@ -44,6 +46,7 @@ CREATE TABLE reporting.loops (
   contract_date DATE,
   closing_date DATE,
   closing_month DATE,
+  closing_year INT64,
   listing_date DATE,
   original_price NUMERIC(38, 9),
   current_price NUMERIC(38, 9),
@@ -68,31 +71,44 @@ CREATE TABLE reporting.loop_participants (
 CREATE TABLE reporting.loop_sides (
   loop_id INT64,
   profile_id INT64,
+  office STRING,
   loop_name STRING,
   transaction_type STRING,
   status STRING,
   side STRING,
+  agent_count INT64,
   is_dual_agency BOOL,
   is_closed BOOL,
   closing_date DATE,
   closing_month DATE,
+  closing_year INT64,
   loop_updated TIMESTAMP,
+  contract_date DATE,
+  listing_date DATE,
+  days_to_close INT64,
+  days_on_market INT64,
+  projected_close_month DATE,
   price NUMERIC(38, 9),
   deal_commission NUMERIC(38, 9),
   split_amount NUMERIC(38, 9),
   split_percent NUMERIC(38, 9),
   gci_rule STRING,
   gci NUMERIC(38, 9),
+  referral_percent NUMERIC(38, 9),
+  referral_fee NUMERIC(38, 9),
+  adjusted_gci NUMERIC(38, 9),
   is_referral_only BOOL,
   volume NUMERIC(38, 9),
   units NUMERIC(38, 9),
-  agent_count INT64,
+  transactions INT64,
   agents_without_email STRING
 );
 
 CREATE TABLE reporting.agent_credits (
   loop_id INT64,
   profile_id INT64,
+  office STRING,
+  team STRING,
   loop_name STRING,
   side STRING,
   agent_email STRING,
@@ -103,9 +119,112 @@ CREATE TABLE reporting.agent_credits (
   is_closed BOOL,
   closing_date DATE,
   closing_month DATE,
+  closing_year INT64,
+  projected_close_month DATE,
+  days_to_close INT64,
+  days_on_market INT64,
   agents_on_side INT64,
   gci_credit NUMERIC(38, 9),
   volume_credit NUMERIC(38, 9),
   unit_credit NUMERIC(38, 9),
-  gci_rule STRING
+  referral_fee_credit NUMERIC(38, 9),
+  adjusted_gci_credit NUMERIC(38, 9),
+  transactions INT64,
+  gci_rule STRING,
+  plan_name STRING,
+  cap_year_start DATE,
+  pre_cap_company_dollar NUMERIC(38, 9),
+  company_dollar NUMERIC(38, 9),
+  deal_fees NUMERIC(38, 9),
+  agent_net NUMERIC(38, 9)
+);
+
+CREATE TABLE reporting.daily_production (
+  closing_date DATE,
+  closing_month DATE,
+  closing_year INT64,
+  office STRING,
+  side STRING,
+  transaction_type STRING,
+  sides INT64,
+  units NUMERIC(38, 9),
+  gci NUMERIC(38, 9),
+  adjusted_gci NUMERIC(38, 9),
+  volume NUMERIC(38, 9),
+  transactions INT64,
+  priced_volume NUMERIC(38, 9),
+  priced_units NUMERIC(38, 9),
+  days_to_close_total INT64,
+  days_to_close_loops INT64,
+  days_on_market_total INT64,
+  days_on_market_loops INT64
+);
+
+CREATE TABLE reporting.data_quality (
+  loop_id INT64,
+  profile_id INT64,
+  loop_name STRING,
+  side STRING,
+  metric STRING,
+  problem STRING,
+  reason STRING,
+  value STRING
+);
+
+CREATE TABLE reporting.pipeline (
+  projected_close_month DATE,
+  office STRING,
+  loops INT64,
+  sides NUMERIC(38, 9),
+  projected_gci NUMERIC(38, 9),
+  projected_adjusted_gci NUMERIC(38, 9),
+  projected_volume NUMERIC(38, 9)
+);
+
+CREATE TABLE reporting.agent_monthly_production (
+  closing_month DATE,
+  closing_year INT64,
+  agent_email STRING,
+  agent_name STRING,
+  team STRING,
+  office STRING,
+  credits INT64,
+  units NUMERIC(38, 9),
+  list_units NUMERIC(38, 9),
+  buy_units NUMERIC(38, 9),
+  gci NUMERIC(38, 9),
+  adjusted_gci NUMERIC(38, 9),
+  volume NUMERIC(38, 9),
+  transactions INT64,
+  priced_volume NUMERIC(38, 9),
+  priced_units NUMERIC(38, 9),
+  days_to_close_total INT64,
+  days_to_close_loops INT64,
+  days_on_market_total INT64,
+  days_on_market_loops INT64,
+  company_dollar NUMERIC(38, 9),
+  deal_fees NUMERIC(38, 9),
+  agent_net NUMERIC(38, 9)
+);
+
+CREATE TABLE reporting.team_monthly_production (
+  closing_month DATE,
+  closing_year INT64,
+  team STRING,
+  units NUMERIC(38, 9),
+  list_units NUMERIC(38, 9),
+  buy_units NUMERIC(38, 9),
+  gci NUMERIC(38, 9),
+  adjusted_gci NUMERIC(38, 9),
+  volume NUMERIC(38, 9),
+  transactions INT64,
+  priced_volume NUMERIC(38, 9),
+  priced_units NUMERIC(38, 9),
+  days_to_close_total INT64,
+  days_to_close_loops INT64,
+  days_on_market_total INT64,
+  days_on_market_loops INT64,
+  company_dollar NUMERIC(38, 9),
+  deal_fees NUMERIC(38, 9),
+  agent_net NUMERIC(38, 9)
 );

@@ -2,7 +2,9 @@
 -- Fast tables are written with their columns and comments; fill them from the Postgres tables of the same names in reporting.
 -- Left out: the parsing views (reporting_lib.*), which call Postgres parse functions and jsonb operators on the stored payloads.
 -- Left out: sync_freshness: calls reporting_lib.parse_text (Postgres only).
--- Left out: data_quality: calls jsonb_each (Postgres only).
+-- Left out: agents: reads the brokerage configuration, which stays in Postgres.
+-- Left out: production_pieces: calls reporting_lib.period_anchor (Postgres only).
+-- Left out: production_summary: reads production_pieces, left out too.
 
 CREATE TABLE reporting.loops (
   loop_id BIGINT,
@@ -43,6 +45,7 @@ CREATE TABLE reporting.loops (
   contract_date DATE,
   closing_date DATE,
   closing_month DATE,
+  closing_year INT,
   listing_date DATE,
   original_price DECIMAL(38, 9),
   current_price DECIMAL(38, 9),
@@ -131,6 +134,8 @@ COMMENT ON COLUMN reporting.loops.closing_date IS 'Contract Dates / Closing Date
 
 COMMENT ON COLUMN reporting.loops.closing_month IS 'First day of the month of closing_date, for monthly charts.';
 
+COMMENT ON COLUMN reporting.loops.closing_year IS 'The year of closing_date, for yearly charts and filters.';
+
 COMMENT ON COLUMN reporting.loops.listing_date IS 'Listing Information / Listing Date.';
 
 COMMENT ON COLUMN reporting.loops.original_price IS 'Listing Information / Original Price.';
@@ -179,33 +184,46 @@ COMMENT ON COLUMN reporting.loop_participants.agent_side IS 'The side this parti
 CREATE TABLE reporting.loop_sides (
   loop_id BIGINT,
   profile_id BIGINT,
+  office VARCHAR,
   loop_name VARCHAR,
   transaction_type VARCHAR,
   status VARCHAR,
   side VARCHAR,
+  agent_count INT,
   is_dual_agency BOOLEAN,
   is_closed BOOLEAN,
   closing_date DATE,
   closing_month DATE,
+  closing_year INT,
   loop_updated TIMESTAMPTZ,
+  contract_date DATE,
+  listing_date DATE,
+  days_to_close INT,
+  days_on_market INT,
+  projected_close_month DATE,
   price DECIMAL(38, 9),
   deal_commission DECIMAL(38, 9),
   split_amount DECIMAL(38, 9),
   split_percent DECIMAL(38, 9),
   gci_rule VARCHAR,
   gci DECIMAL(38, 9),
+  referral_percent DECIMAL(38, 9),
+  referral_fee DECIMAL(38, 9),
+  adjusted_gci DECIMAL(38, 9),
   is_referral_only BOOLEAN,
   volume DECIMAL(38, 9),
   units DECIMAL(38, 9),
-  agent_count INT,
+  transactions INT,
   agents_without_email VARCHAR
 );
 
-COMMENT ON TABLE reporting.loop_sides IS 'One row per loop and represented side (\'buy\' or \'sell\'). Purchase and lease offers are the buy side, listings the sell side; a loop with both a listing and a buying agent and both sides\' commission split filled counts both sides (dual agency). Sum gci, volume and units over rows with is_closed, by closing_month, for production; company totals come from this view, never from summing agent credits.';
+COMMENT ON TABLE reporting.loop_sides IS 'One row per loop and represented side (\'buy\' or \'sell\'). Purchase and lease offers are the buy side, listings the sell side; a loop with both a listing and a buying agent and both sides\' commission split filled counts both sides (dual agency). Once a roster of the brokerage\'s own agents is loaded (reporting_config.agent), a side counts only when one of them works it: the side of a cooperating agent from another brokerage is left out and listed in reporting.data_quality. Sum gci, volume and units over rows with is_closed, by closing_month, for production; company and office totals come from this view, never from summing agent credits.';
 
 COMMENT ON COLUMN reporting.loop_sides.loop_id IS 'The loop (reporting.loops.loop_id).';
 
 COMMENT ON COLUMN reporting.loop_sides.profile_id IS 'The Dotloop profile the loop belongs to.';
+
+COMMENT ON COLUMN reporting.loop_sides.office IS 'The office of the side: the office whose Dotloop profiles include the loop\'s profile (reporting_config.office_profile); NULL when no office has it.';
 
 COMMENT ON COLUMN reporting.loop_sides.loop_name IS 'The loop\'s name, usually the property address.';
 
@@ -215,7 +233,9 @@ COMMENT ON COLUMN reporting.loop_sides.status IS 'The loop\'s Dotloop status.';
 
 COMMENT ON COLUMN reporting.loop_sides.side IS 'The represented side, \'buy\' or \'sell\'.';
 
-COMMENT ON COLUMN reporting.loop_sides.is_dual_agency IS 'True when the loop counts both sides: it has a LISTING_AGENT and a BUYING_AGENT (or, on a lease, TENANT_AGENT) and the commission split of both sides is filled.';
+COMMENT ON COLUMN reporting.loop_sides.agent_count IS 'How many agents share this side\'s GCI, volume and unit equally in reporting.agent_credits: the side\'s agents with an e-mail (LISTING_AGENTs on the sell side; BUYING_AGENTs, or TENANT_AGENTs on a lease, on the buy side) or, once a roster is loaded, those of them on the roster.';
+
+COMMENT ON COLUMN reporting.loop_sides.is_dual_agency IS 'True when the loop counts both sides: it has a LISTING_AGENT and a BUYING_AGENT (or, on a lease, TENANT_AGENT), the commission split of both sides is filled and, once a roster is loaded, both sides have an agent on it. With a roster, a side only an agent of another brokerage works does not count, whichever side the transaction type represents.';
 
 COMMENT ON COLUMN reporting.loop_sides.is_closed IS 'True when the deal closed (SOLD, or LEASED for a lease).';
 
@@ -223,7 +243,19 @@ COMMENT ON COLUMN reporting.loop_sides.closing_date IS 'The deal\'s closing date
 
 COMMENT ON COLUMN reporting.loop_sides.closing_month IS 'First day of the month of closing_date.';
 
+COMMENT ON COLUMN reporting.loop_sides.closing_year IS 'The year of closing_date.';
+
 COMMENT ON COLUMN reporting.loop_sides.loop_updated IS 'When the loop last changed in Dotloop.';
+
+COMMENT ON COLUMN reporting.loop_sides.contract_date IS 'Contract Dates / Contract Agreement Date of the loop.';
+
+COMMENT ON COLUMN reporting.loop_sides.listing_date IS 'Listing Information / Listing Date of the loop.';
+
+COMMENT ON COLUMN reporting.loop_sides.days_to_close IS 'Days from the Contract Agreement Date to the Closing Date, a figure of the loop: average it over distinct loops (rows with transactions = 1).';
+
+COMMENT ON COLUMN reporting.loop_sides.days_on_market IS 'Days from the Listing Date to the Contract Agreement Date, a figure of the loop: average it over distinct loops (rows with transactions = 1).';
+
+COMMENT ON COLUMN reporting.loop_sides.projected_close_month IS 'For the pipeline: the month of the Closing Date of an UNDER_CONTRACT loop, when it is expected to close; NULL for every other status and when the date is missing (then listed in reporting.data_quality).';
 
 COMMENT ON COLUMN reporting.loop_sides.price IS 'The deal\'s Purchase/Sale Price.';
 
@@ -237,19 +269,27 @@ COMMENT ON COLUMN reporting.loop_sides.gci_rule IS 'Which rule gave the GCI, the
 
 COMMENT ON COLUMN reporting.loop_sides.gci IS 'Gross commission income of this side, by gci_rule; NULL when it cannot be derived (listed in reporting.data_quality for closed and under-contract sides). Set for open sides too, as the pipeline\'s expected GCI: filter is_closed for production.';
 
+COMMENT ON COLUMN reporting.loop_sides.referral_percent IS 'Referral / Referral % of the loop as a fraction (0.25 = 25%): the outbound referral fee\'s share of the GCI.';
+
+COMMENT ON COLUMN reporting.loop_sides.referral_fee IS 'The outbound referral fee of this side: gci x referral_percent, 0 when Referral % is empty; NULL when the GCI is unknown or Referral % holds something unreadable (listed in reporting.data_quality).';
+
+COMMENT ON COLUMN reporting.loop_sides.adjusted_gci IS 'GCI after the outbound referral fee (gci - referral_fee): what the brokerage and its agents share.';
+
 COMMENT ON COLUMN reporting.loop_sides.is_referral_only IS 'True for a referral: a commission with no deal price (missing or 0). It adds GCI but no volume and no unit.';
 
 COMMENT ON COLUMN reporting.loop_sides.volume IS 'The side\'s sales volume: the Purchase/Sale Price; for a lease without a price, the Rent as entered (one rent payment, not the lease\'s total); 0 for a referral; NULL when the price is missing or unreadable. Filter is_closed for closed volume.';
 
-COMMENT ON COLUMN reporting.loop_sides.units IS 'The side counted as a unit: 1, or 0 for a referral. Filter is_closed for closed units.';
+COMMENT ON COLUMN reporting.loop_sides.units IS 'The side counted as a unit: 1, or 0 for a referral. Filter is_closed for closed units; side = \'sell\' gives list sides, \'buy\' buy sides. Average price per side is sum(volume) / sum(units) over closed sides with a volume and a unit; average commission per side sum(gci) / sum(units).';
 
-COMMENT ON COLUMN reporting.loop_sides.agent_count IS 'How many agents with an e-mail work this side (LISTING_AGENTs on the sell side; BUYING_AGENTs, or TENANT_AGENTs on a lease, on the buy side); they share its GCI, volume and unit equally in reporting.agent_credits.';
+COMMENT ON COLUMN reporting.loop_sides.transactions IS '1 on one represented side of each loop (the sell side when both count), 0 on the other: sum it over closed sides for transactions, the distinct closed loops (a dual-agency deal is two units but one transaction).';
 
 COMMENT ON COLUMN reporting.loop_sides.agents_without_email IS 'Names of this side\'s agents who have no e-mail and so get no credit, comma-separated; NULL when there are none.';
 
 CREATE TABLE reporting.agent_credits (
   loop_id BIGINT,
   profile_id BIGINT,
+  office VARCHAR,
+  team VARCHAR,
   loop_name VARCHAR,
   side VARCHAR,
   agent_email VARCHAR,
@@ -260,18 +300,35 @@ CREATE TABLE reporting.agent_credits (
   is_closed BOOLEAN,
   closing_date DATE,
   closing_month DATE,
+  closing_year INT,
+  projected_close_month DATE,
+  days_to_close INT,
+  days_on_market INT,
   agents_on_side INT,
   gci_credit DECIMAL(38, 9),
   volume_credit DECIMAL(38, 9),
   unit_credit DECIMAL(38, 9),
-  gci_rule VARCHAR
+  referral_fee_credit DECIMAL(38, 9),
+  adjusted_gci_credit DECIMAL(38, 9),
+  transactions INT,
+  gci_rule VARCHAR,
+  plan_name VARCHAR,
+  cap_year_start DATE,
+  pre_cap_company_dollar DECIMAL(38, 9),
+  company_dollar DECIMAL(38, 9),
+  deal_fees DECIMAL(38, 9),
+  agent_net DECIMAL(38, 9)
 );
 
-COMMENT ON TABLE reporting.agent_credits IS 'One row per loop, represented side and agent working it: a LISTING_AGENT on the sell side; a BUYING_AGENT, or TENANT_AGENT on a lease, on the buy side. The agents of a side share its GCI, volume and unit equally. Agents are identified by e-mail (lower-cased); agents without one get no credit. Sum the credits over rows with is_closed for an agent\'s production; company totals come from reporting.loop_sides, which also counts sides without an agent.';
+COMMENT ON TABLE reporting.agent_credits IS 'One row per loop, represented side and agent working it: a LISTING_AGENT on the sell side; a BUYING_AGENT, or TENANT_AGENT on a lease, on the buy side. The agents of a side share its GCI, volume and unit equally. Agents are identified by e-mail (lower-cased); agents without one get no credit and, once a roster is loaded (reporting_config.agent), only roster agents get credits. With a commission plan, each closed credit shows the company dollar (capped per cap year), the per-deal fees and the agent\'s net. Sum the credits over rows with is_closed for an agent\'s or a team\'s production; company and office totals come from reporting.loop_sides, which also counts sides without an agent.';
 
 COMMENT ON COLUMN reporting.agent_credits.loop_id IS 'The loop (reporting.loops.loop_id).';
 
 COMMENT ON COLUMN reporting.agent_credits.profile_id IS 'The Dotloop profile the loop belongs to.';
+
+COMMENT ON COLUMN reporting.agent_credits.office IS 'The office the credit counts for: the agent\'s office on the roster, else the office of the side (reporting.loop_sides.office).';
+
+COMMENT ON COLUMN reporting.agent_credits.team IS 'The agent\'s team on the roster; NULL without one.';
 
 COMMENT ON COLUMN reporting.agent_credits.loop_name IS 'The loop\'s name, usually the property address.';
 
@@ -279,7 +336,7 @@ COMMENT ON COLUMN reporting.agent_credits.side IS 'The side the agent worked, \'
 
 COMMENT ON COLUMN reporting.agent_credits.agent_email IS 'The agent\'s e-mail address, lower-cased; identifies the agent.';
 
-COMMENT ON COLUMN reporting.agent_credits.agent_name IS 'The agent\'s name: the one on the most recently updated loop where this e-mail works a side (the e-mail when no loop has a name).';
+COMMENT ON COLUMN reporting.agent_credits.agent_name IS 'The agent\'s name: the roster\'s, else the one on the most recently updated loop where this e-mail works a side (the e-mail when no loop has a name).';
 
 COMMENT ON COLUMN reporting.agent_credits.agent_role IS 'The agent\'s role in the loop: LISTING_AGENT, BUYING_AGENT or TENANT_AGENT.';
 
@@ -293,12 +350,288 @@ COMMENT ON COLUMN reporting.agent_credits.closing_date IS 'The deal\'s closing d
 
 COMMENT ON COLUMN reporting.agent_credits.closing_month IS 'First day of the month of closing_date.';
 
+COMMENT ON COLUMN reporting.agent_credits.closing_year IS 'The year of closing_date.';
+
+COMMENT ON COLUMN reporting.agent_credits.projected_close_month IS 'For the pipeline: the month an UNDER_CONTRACT loop is expected to close (reporting.loop_sides.projected_close_month).';
+
+COMMENT ON COLUMN reporting.agent_credits.days_to_close IS 'Days from the Contract Agreement Date to the Closing Date of the loop; average it over the agent\'s rows with transactions = 1.';
+
+COMMENT ON COLUMN reporting.agent_credits.days_on_market IS 'Days from the Listing Date to the Contract Agreement Date of the loop; average it over the agent\'s rows with transactions = 1.';
+
 COMMENT ON COLUMN reporting.agent_credits.agents_on_side IS 'How many agents share this side.';
 
 COMMENT ON COLUMN reporting.agent_credits.gci_credit IS 'The agent\'s share of the side\'s GCI (reporting.loop_sides.gci divided by agents_on_side, unrounded); NULL when the side\'s GCI is unknown.';
 
 COMMENT ON COLUMN reporting.agent_credits.volume_credit IS 'The agent\'s share of the side\'s volume.';
 
-COMMENT ON COLUMN reporting.agent_credits.unit_credit IS 'The agent\'s share of the side\'s unit (0.5 for one of two agents).';
+COMMENT ON COLUMN reporting.agent_credits.unit_credit IS 'The agent\'s share of the side\'s unit (0.5 for one of two agents); by side, the agent\'s list sides and buy sides.';
+
+COMMENT ON COLUMN reporting.agent_credits.referral_fee_credit IS 'The agent\'s share of the side\'s outbound referral fee.';
+
+COMMENT ON COLUMN reporting.agent_credits.adjusted_gci_credit IS 'The agent\'s share of the side\'s GCI after the referral fee (reporting.loop_sides.adjusted_gci divided by agents_on_side).';
+
+COMMENT ON COLUMN reporting.agent_credits.transactions IS '1 on the agent\'s first row of each loop, else 0: summed over closed rows, the agent\'s transactions (distinct closed loops with a credit). Not additive across agents: a loop two agents share is one transaction of the company.';
 
 COMMENT ON COLUMN reporting.agent_credits.gci_rule IS 'The rule that gave the side\'s GCI: \'split_amount\', \'split_percent\', \'total_commission\', or NULL when the GCI is unknown.';
+
+COMMENT ON COLUMN reporting.agent_credits.plan_name IS 'The agent\'s commission plan on the roster (reporting_config.plan); NULL without one, and then the plan figures below are NULL too.';
+
+COMMENT ON COLUMN reporting.agent_credits.cap_year_start IS 'First day of the agent\'s cap year holding the closing date: the latest anniversary month and day (January 1 without one) on or before it. Set on closed credits with a closing date and a plan.';
+
+COMMENT ON COLUMN reporting.agent_credits.pre_cap_company_dollar IS 'The company\'s share of adjusted_gci_credit by the plan\'s split, before the cap: adjusted_gci_credit x (100 - agent_split_percent) / 100.';
+
+COMMENT ON COLUMN reporting.agent_credits.company_dollar IS 'What the brokerage keeps of this credit: pre_cap_company_dollar, but no more than what is left of the plan\'s cap in the cap year once the agent\'s earlier closed credits of that year (by closing date, loop and side) have paid theirs; without a cap, pre_cap_company_dollar. NULL without a plan or when the GCI is unknown (which pays nothing toward the cap).';
+
+COMMENT ON COLUMN reporting.agent_credits.deal_fees IS 'The plan\'s per-deal fee for this closed credit: per_deal_fee x unit_credit (a referral, with no unit, pays none).';
+
+COMMENT ON COLUMN reporting.agent_credits.agent_net IS 'What the agent takes home of this credit: adjusted_gci_credit - company_dollar - deal_fees.';
+
+CREATE TABLE reporting.daily_production (
+  closing_date DATE,
+  closing_month DATE,
+  closing_year INT,
+  office VARCHAR,
+  side VARCHAR,
+  transaction_type VARCHAR,
+  sides BIGINT,
+  units DECIMAL(38, 9),
+  gci DECIMAL(38, 9),
+  adjusted_gci DECIMAL(38, 9),
+  volume DECIMAL(38, 9),
+  transactions BIGINT,
+  priced_volume DECIMAL(38, 9),
+  priced_units DECIMAL(38, 9),
+  days_to_close_total BIGINT,
+  days_to_close_loops BIGINT,
+  days_on_market_total BIGINT,
+  days_on_market_loops BIGINT
+);
+
+COMMENT ON TABLE reporting.daily_production IS 'Closed production added up per closing day, office, side and transaction type, from reporting.loop_sides (the same sides, GCI, volume and units): the company\'s and offices\' figures over months and years without reading every side. Averages are totals over counts: average price per side is sum(priced_volume) / sum(priced_units), average days to close sum(days_to_close_total) / sum(days_to_close_loops).';
+
+COMMENT ON COLUMN reporting.daily_production.closing_date IS 'The day the sides closed.';
+
+COMMENT ON COLUMN reporting.daily_production.closing_month IS 'First day of the month of closing_date.';
+
+COMMENT ON COLUMN reporting.daily_production.closing_year IS 'The year of closing_date.';
+
+COMMENT ON COLUMN reporting.daily_production.office IS 'The office of the sides (reporting.loop_sides.office); NULL for none.';
+
+COMMENT ON COLUMN reporting.daily_production.side IS 'The side, \'buy\' or \'sell\' (list sides).';
+
+COMMENT ON COLUMN reporting.daily_production.transaction_type IS 'The loops\' Dotloop transaction type.';
+
+COMMENT ON COLUMN reporting.daily_production.sides IS 'How many closed sides, referrals included.';
+
+COMMENT ON COLUMN reporting.daily_production.units IS 'Closed units (a referral adds none).';
+
+COMMENT ON COLUMN reporting.daily_production.gci IS 'GCI of the closed sides.';
+
+COMMENT ON COLUMN reporting.daily_production.adjusted_gci IS 'GCI after outbound referral fees.';
+
+COMMENT ON COLUMN reporting.daily_production.volume IS 'Closed volume.';
+
+COMMENT ON COLUMN reporting.daily_production.transactions IS 'Closed loops (a dual-agency loop\'s two sides count once, on its sell side row).';
+
+COMMENT ON COLUMN reporting.daily_production.priced_volume IS 'Volume of the sides with a price and a unit, for average price.';
+
+COMMENT ON COLUMN reporting.daily_production.priced_units IS 'Units of the sides with a price, for average price.';
+
+COMMENT ON COLUMN reporting.daily_production.days_to_close_total IS 'Days from contract to closing added up over the loops.';
+
+COMMENT ON COLUMN reporting.daily_production.days_to_close_loops IS 'How many loops days_to_close_total adds up.';
+
+COMMENT ON COLUMN reporting.daily_production.days_on_market_total IS 'Days from listing to contract added up over the loops.';
+
+COMMENT ON COLUMN reporting.daily_production.days_on_market_loops IS 'How many loops days_on_market_total adds up.';
+
+CREATE TABLE reporting.data_quality (
+  loop_id BIGINT,
+  profile_id BIGINT,
+  loop_name VARCHAR,
+  side VARCHAR,
+  metric VARCHAR,
+  problem VARCHAR,
+  reason VARCHAR,
+  value VARCHAR
+);
+
+COMMENT ON TABLE reporting.data_quality IS 'One row per loop (and side, where it matters) and problem that made a report leave something out: a detail that could not be read, a closed deal without a closing date, a represented side without an agent, a loop with no represented side, a side whose GCI or volume cannot be derived, an agent without an e-mail, a side whose agents are all outside the brokerage\'s roster, a pipeline deal without a closing date. Fix the loop in Dotloop (or the roster); the row goes away after the next sync.';
+
+COMMENT ON COLUMN reporting.data_quality.loop_id IS 'The loop (reporting.loops.loop_id).';
+
+COMMENT ON COLUMN reporting.data_quality.profile_id IS 'The Dotloop profile the loop belongs to.';
+
+COMMENT ON COLUMN reporting.data_quality.loop_name IS 'The loop\'s name, usually the property address.';
+
+COMMENT ON COLUMN reporting.data_quality.side IS 'The side concerned, \'buy\' or \'sell\'; NULL for the whole loop.';
+
+COMMENT ON COLUMN reporting.data_quality.metric IS 'What is left out: a reporting.loops column whose value could not be read (price, closing_date, ...), or gci, volume, agent_credit, sides; closing_date also for a closed or pipeline deal without one.';
+
+COMMENT ON COLUMN reporting.data_quality.problem IS 'The kind of problem: unreadable_value, closed_without_closing_date, no_agent_on_side, agent_without_email, no_represented_side, gci_not_derivable, no_volume, outside_agents_only (with a roster loaded, a side worked only by agents not on it does not count) or pipeline_without_closing_date (an UNDER_CONTRACT loop with no Closing Date is in no month of the pipeline).';
+
+COMMENT ON COLUMN reporting.data_quality.reason IS 'What is wrong, in words, naming the Dotloop field to fix.';
+
+COMMENT ON COLUMN reporting.data_quality.value IS 'The offending value as entered in Dotloop, when there is one.';
+
+CREATE TABLE reporting.pipeline (
+  projected_close_month DATE,
+  office VARCHAR,
+  loops BIGINT,
+  sides DECIMAL(38, 9),
+  projected_gci DECIMAL(38, 9),
+  projected_adjusted_gci DECIMAL(38, 9),
+  projected_volume DECIMAL(38, 9)
+);
+
+COMMENT ON TABLE reporting.pipeline IS 'The pending pipeline: one row per projected close month and office, adding up the represented sides of UNDER_CONTRACT loops by the month of their Closing Date, with GCI, volume and units computed by the same rules as for closed deals. An UNDER_CONTRACT loop without a Closing Date is in no month; reporting.data_quality lists it (pipeline_without_closing_date).';
+
+COMMENT ON COLUMN reporting.pipeline.projected_close_month IS 'First day of the month the deals are expected to close in.';
+
+COMMENT ON COLUMN reporting.pipeline.office IS 'The office of the sides (reporting.loop_sides.office); NULL for none.';
+
+COMMENT ON COLUMN reporting.pipeline.loops IS 'How many UNDER_CONTRACT loops are expected to close that month.';
+
+COMMENT ON COLUMN reporting.pipeline.sides IS 'Their projected units: represented sides, a referral counting none.';
+
+COMMENT ON COLUMN reporting.pipeline.projected_gci IS 'The GCI the sides would bring once closed (sides whose GCI is unknown add nothing and are listed in reporting.data_quality).';
+
+COMMENT ON COLUMN reporting.pipeline.projected_adjusted_gci IS 'projected_gci after outbound referral fees.';
+
+COMMENT ON COLUMN reporting.pipeline.projected_volume IS 'The volume the sides would add once closed.';
+
+CREATE TABLE reporting.agent_monthly_production (
+  closing_month DATE,
+  closing_year INT,
+  agent_email VARCHAR,
+  agent_name VARCHAR,
+  team VARCHAR,
+  office VARCHAR,
+  credits BIGINT,
+  units DECIMAL(38, 9),
+  list_units DECIMAL(38, 9),
+  buy_units DECIMAL(38, 9),
+  gci DECIMAL(38, 9),
+  adjusted_gci DECIMAL(38, 9),
+  volume DECIMAL(38, 9),
+  transactions BIGINT,
+  priced_volume DECIMAL(38, 9),
+  priced_units DECIMAL(38, 9),
+  days_to_close_total BIGINT,
+  days_to_close_loops BIGINT,
+  days_on_market_total BIGINT,
+  days_on_market_loops BIGINT,
+  company_dollar DECIMAL(38, 9),
+  deal_fees DECIMAL(38, 9),
+  agent_net DECIMAL(38, 9)
+);
+
+COMMENT ON TABLE reporting.agent_monthly_production IS 'Closed production of each agent added up per closing month, team and office, from reporting.agent_credits (the same shares of GCI, volume and units, and plan figures): an agent\'s figures over months and years without reading every credit. Averages are totals over counts, as in reporting.daily_production.';
+
+COMMENT ON COLUMN reporting.agent_monthly_production.closing_month IS 'First day of the month the credits closed in.';
+
+COMMENT ON COLUMN reporting.agent_monthly_production.closing_year IS 'The year of closing_month.';
+
+COMMENT ON COLUMN reporting.agent_monthly_production.agent_email IS 'The agent\'s e-mail address, lower-cased.';
+
+COMMENT ON COLUMN reporting.agent_monthly_production.agent_name IS 'The agent\'s name, as in reporting.agent_credits.';
+
+COMMENT ON COLUMN reporting.agent_monthly_production.team IS 'The agent\'s team on the roster.';
+
+COMMENT ON COLUMN reporting.agent_monthly_production.office IS 'The office the credits count for (reporting.agent_credits.office).';
+
+COMMENT ON COLUMN reporting.agent_monthly_production.credits IS 'How many closed credits.';
+
+COMMENT ON COLUMN reporting.agent_monthly_production.units IS 'The agent\'s closed unit credits.';
+
+COMMENT ON COLUMN reporting.agent_monthly_production.list_units IS 'Of those, on the sell (listing) side.';
+
+COMMENT ON COLUMN reporting.agent_monthly_production.buy_units IS 'Of those, on the buy side.';
+
+COMMENT ON COLUMN reporting.agent_monthly_production.gci IS 'The agent\'s closed GCI credits.';
+
+COMMENT ON COLUMN reporting.agent_monthly_production.adjusted_gci IS 'The agent\'s GCI credits after outbound referral fees.';
+
+COMMENT ON COLUMN reporting.agent_monthly_production.volume IS 'The agent\'s closed volume credits.';
+
+COMMENT ON COLUMN reporting.agent_monthly_production.transactions IS 'The agent\'s closed loops (distinct loops with a credit).';
+
+COMMENT ON COLUMN reporting.agent_monthly_production.priced_volume IS 'Volume credits with a price and a unit, for average price.';
+
+COMMENT ON COLUMN reporting.agent_monthly_production.priced_units IS 'Unit credits with a price, for average price.';
+
+COMMENT ON COLUMN reporting.agent_monthly_production.days_to_close_total IS 'Days from contract to closing added up over the agent\'s loops.';
+
+COMMENT ON COLUMN reporting.agent_monthly_production.days_to_close_loops IS 'How many loops days_to_close_total adds up.';
+
+COMMENT ON COLUMN reporting.agent_monthly_production.days_on_market_total IS 'Days from listing to contract added up over the agent\'s loops.';
+
+COMMENT ON COLUMN reporting.agent_monthly_production.days_on_market_loops IS 'How many loops days_on_market_total adds up.';
+
+COMMENT ON COLUMN reporting.agent_monthly_production.company_dollar IS 'Company dollar of the credits; NULL without a plan.';
+
+COMMENT ON COLUMN reporting.agent_monthly_production.deal_fees IS 'Per-deal fees of the credits; NULL without a plan.';
+
+COMMENT ON COLUMN reporting.agent_monthly_production.agent_net IS 'The agent\'s net of the credits; NULL without a plan.';
+
+CREATE TABLE reporting.team_monthly_production (
+  closing_month DATE,
+  closing_year INT,
+  team VARCHAR,
+  units DECIMAL(38, 9),
+  list_units DECIMAL(38, 9),
+  buy_units DECIMAL(38, 9),
+  gci DECIMAL(38, 9),
+  adjusted_gci DECIMAL(38, 9),
+  volume DECIMAL(38, 9),
+  transactions BIGINT,
+  priced_volume DECIMAL(38, 9),
+  priced_units DECIMAL(38, 9),
+  days_to_close_total BIGINT,
+  days_to_close_loops BIGINT,
+  days_on_market_total BIGINT,
+  days_on_market_loops BIGINT,
+  company_dollar DECIMAL(38, 9),
+  deal_fees DECIMAL(38, 9),
+  agent_net DECIMAL(38, 9)
+);
+
+COMMENT ON TABLE reporting.team_monthly_production IS 'Closed production of each team (its agents\' credits in reporting.agent_credits) added up per closing month: a team\'s figures over months and years without reading every credit. A loop several of the team\'s agents worked is one transaction of the team.';
+
+COMMENT ON COLUMN reporting.team_monthly_production.closing_month IS 'First day of the month the credits closed in.';
+
+COMMENT ON COLUMN reporting.team_monthly_production.closing_year IS 'The year of closing_month.';
+
+COMMENT ON COLUMN reporting.team_monthly_production.team IS 'The team on the roster.';
+
+COMMENT ON COLUMN reporting.team_monthly_production.units IS 'The team\'s agents\' closed unit credits.';
+
+COMMENT ON COLUMN reporting.team_monthly_production.list_units IS 'Of those, on the sell (listing) side.';
+
+COMMENT ON COLUMN reporting.team_monthly_production.buy_units IS 'Of those, on the buy side.';
+
+COMMENT ON COLUMN reporting.team_monthly_production.gci IS 'The team\'s agents\' closed GCI credits.';
+
+COMMENT ON COLUMN reporting.team_monthly_production.adjusted_gci IS 'Their GCI credits after outbound referral fees.';
+
+COMMENT ON COLUMN reporting.team_monthly_production.volume IS 'Their closed volume credits.';
+
+COMMENT ON COLUMN reporting.team_monthly_production.transactions IS 'Distinct closed loops where one of the team\'s agents has a credit.';
+
+COMMENT ON COLUMN reporting.team_monthly_production.priced_volume IS 'Volume credits with a price and a unit, for average price.';
+
+COMMENT ON COLUMN reporting.team_monthly_production.priced_units IS 'Unit credits with a price, for average price.';
+
+COMMENT ON COLUMN reporting.team_monthly_production.days_to_close_total IS 'Days from contract to closing added up over the agents\' loops (a loop two of them worked counts twice).';
+
+COMMENT ON COLUMN reporting.team_monthly_production.days_to_close_loops IS 'How many agent loops days_to_close_total adds up.';
+
+COMMENT ON COLUMN reporting.team_monthly_production.days_on_market_total IS 'Days from listing to contract added up the same way.';
+
+COMMENT ON COLUMN reporting.team_monthly_production.days_on_market_loops IS 'How many agent loops days_on_market_total adds up.';
+
+COMMENT ON COLUMN reporting.team_monthly_production.company_dollar IS 'Company dollar of the credits; NULL when no agent has a plan.';
+
+COMMENT ON COLUMN reporting.team_monthly_production.deal_fees IS 'Per-deal fees of the credits.';
+
+COMMENT ON COLUMN reporting.team_monthly_production.agent_net IS 'The agents\' net of the credits.';
