@@ -1,9 +1,19 @@
 # The dotloop-reporter image: one image, several commands (worker, sync,
-# views apply, bundle build/import, status, simulator). The Helm chart in
-# helm/dotloop-reporter runs it; build it from the repository root:
+# views apply, bundle build/import, status, simulator, portal serve). The
+# Helm chart in helm/dotloop-reporter runs it; build it from the repository
+# root:
 #   docker build -t dotloop-reporter:0.1.0 .
 # Set EXTRAS=superset to add Superset itself (not needed by any command the
 # chart runs; it makes the image about 1 GB larger).
+
+# `portal serve` hands browsers the Superset embedded SDK from
+# portal/node_modules, installed exactly as portal/package-lock.json pins it.
+# Only the installed packages leave this stage; node itself does not.
+FROM node:20-slim AS portal
+ENV NPM_CONFIG_UPDATE_NOTIFIER=false
+WORKDIR /portal
+COPY portal/package.json portal/package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
 
 FROM python:3.11-slim AS build
 ARG EXTRAS=""
@@ -18,8 +28,10 @@ COPY sync/ sync/
 COPY datasets/ datasets/
 COPY dashboards_export/ dashboards_export/
 COPY superset_config/ superset_config/
-# Editable, so the code keeps finding datasets/ and dashboards_export/ beside
-# its packages in /app (the settings locate them from the source tree).
+COPY portal/ portal/
+COPY --from=portal /portal/node_modules portal/node_modules
+# Editable, so the code keeps finding datasets/, dashboards_export/ and portal/
+# beside its packages in /app (the settings locate them from the source tree).
 RUN /opt/venv/bin/pip install --constraint constraints.txt \
         --editable ".${EXTRAS:+[$EXTRAS]}" \
     && /opt/venv/bin/python -m compileall -q /app/connector /app/sync

@@ -87,6 +87,12 @@ THIS_YEAR = (
 # The charts' figures read from the production tables (a few rows a day or an
 # agent's month) instead of every side or credit: what a dashboard gets by
 # pointing its dataset at them.
+# TODO: the shipped charts still read reporting.loop_sides and agent_credits:
+# at a million loops those summing a year or more of sides or credits take
+# 160-600 ms warm (year to date over five years the most), over the 150 ms
+# target, while these equivalents take a few ms. Pointing the charts at
+# daily_production and agent_monthly_production needs their native filters
+# (team, agent) mapped to what those tables carry.
 PRODUCTION_QUERIES = {
     "GCI this year (daily_production)": (
         f"SELECT SUM(gci) FROM {{schema}}.daily_production WHERE {THIS_YEAR}"
@@ -129,8 +135,7 @@ PRODUCTION_QUERIES = {
         "GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 10000"
     ),
     "List and buy sides by agent (agent_monthly_production)": (
-        "SELECT agent_name, SUM(units) FILTER (WHERE side = 'sell'), "
-        "SUM(units) FILTER (WHERE side = 'buy') "
+        "SELECT agent_name, SUM(list_units), SUM(buy_units) "
         "FROM {schema}.agent_monthly_production "
         f"WHERE {THIS_YEAR.replace('closing_date', 'closing_month')} "
         "GROUP BY agent_name ORDER BY SUM(units) DESC LIMIT 15"

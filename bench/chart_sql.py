@@ -17,6 +17,8 @@ from typing import Any
 
 import yaml
 
+from sync.views.library import CHART_FUNCTIONS
+
 GRAINS = {"P1D": "day", "P1W": "week", "P1M": "month", "P3M": "quarter", "P1Y": "year"}
 # Superset's named time ranges, as [start, end) in SQL.
 RANGES = {
@@ -34,6 +36,11 @@ RANGES = {
     "Last year": ("current_date - interval '1 year'", "current_date"),
 }
 _CALL = re.compile(r"(DATETRUNC|DATEADD|DATETIME)\(", re.IGNORECASE)
+# Superset runs chart SQL with search_path set to the dataset's schema, where
+# these functions resolve unqualified; here they are qualified instead.
+_SCHEMA_FUNCTION = re.compile(
+    rf"(?<![\w.])({'|'.join(sorted(CHART_FUNCTIONS))})\(", re.IGNORECASE
+)
 
 
 class UnknownShape(ValueError):
@@ -145,7 +152,8 @@ def _where(query: dict[str, Any]) -> list[str]:
         clauses += _filter(item)
     extra = (query.get("extras") or {}).get("where")
     if extra:
-        clauses.append(f"({extra})")
+        qualified = _SCHEMA_FUNCTION.sub(r"{schema}.\1(", extra)
+        clauses.append(f"({qualified})")
     return clauses
 
 

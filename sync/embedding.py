@@ -5,7 +5,8 @@ environment; `enable_embedding` returns them so that the portal can be told.
 A guest token names the embedded dashboard and carries row-level clauses
 that Superset adds to every query the guest runs, on every dataset of the
 bundle: a brokerage-wide viewer gets none, an office viewer gets its Dotloop
-profile, an agent viewer gets its own credits only.
+profile, an agent viewer gets its own credits only. The sync runs, which
+belong to no profile, are the brokerage's alone.
 """
 
 from __future__ import annotations

@@ -137,7 +137,11 @@ def run_sync(
     with RunDatabase(settings) as database:
         apply_schema(database.conn, settings)
         run = start_run(
-            database.conn, settings.raw_schema, trigger, lease_seconds=lease_seconds
+            database.conn,
+            settings.raw_schema,
+            trigger,
+            requests_per_minute=settings.dotloop.requests_per_minute,
+            lease_seconds=lease_seconds,
         )
         logger.info("sync run %d started (%s)", run.run_id, trigger)
         sync = _Run(database, settings, client, run, progress, lease_seconds)

@@ -82,4 +82,8 @@ def summarize(result: SyncRunResult) -> str:
     if result.incomplete_profiles:
         ids = ", ".join(map(str, result.incomplete_profiles))
         line += f"; listing incomplete for profiles {ids}"
+    if result.busy_profiles:
+        # Not a failure: the run that holds them brings them up to date.
+        ids = ", ".join(map(str, result.busy_profiles))
+        line += f"; skipped profiles {ids}, which another sync run was syncing"
     return line

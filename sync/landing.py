@@ -1,10 +1,12 @@
 """Land loop list pages and profiles into the raw schema, one transaction a page.
 
-A page lands in one statement: the loop rows, their profile links and each new
-payload in the content-addressed history. Identical payloads rewrite nothing,
-so a nightly run over unchanged loops leaves no dead rows behind; `fetched_at`
-is when a loop's stored payloads last changed, `loop_profile.last_seen_at`
-when a listing last showed it.
+A page lands in one statement: the loop rows and their profile links. Each
+payload is stored once: a loop row holds the current ones with their content
+hashes, and a payload it replaces moves into payload_history in the same
+statement (a trigger, see schema.sql). Identical payloads rewrite nothing, so
+a nightly run over unchanged loops leaves no dead rows behind; `fetched_at` is
+when a loop's stored payloads last changed, `loop_profile.last_seen_at` when a
+listing last showed it.
 """
 
 from __future__ import annotations
@@ -46,11 +48,14 @@ QuarantineRow = tuple[int | None, int | None, int | None, str, str, bytes, datet
 
 @dataclass(frozen=True)
 class LandingResult:
-    """What landing one page did; quarantined_loops maps loop id to source."""
+    """What landing one page did; quarantined_loops maps loop id to source.
+
+    written counts the loop rows the landing inserted or changed.
+    """
 
     loops: int
     quarantined: int
-    new_payloads: int
+    written: int
     max_updated: datetime | None
     quarantined_loops: Mapping[int, str] = field(default_factory=dict)
 
@@ -153,17 +158,17 @@ def prepare_page(
 def land_prepared(conn: Connection, schema: str, page: PreparedPage) -> LandingResult:
     """Land a page prepare_page() built, in one transaction (or savepoint)."""
     statements = _statements(schema)
-    new_payloads = 0
+    written = 0
     with storage_errors("land a loop page"), conn.transaction():
         if page.params is not None:
             cursor = conn.execute(statements.land_loops, page.params)
-            new_payloads = max(cursor.rowcount, 0)
+            written = max(cursor.rowcount, 0)
         _insert_quarantine(conn, statements, page.quarantined)
     _log_quarantined(page.quarantined)
     return LandingResult(
         loops=page.loops,
         quarantined=len(page.quarantined),
-        new_payloads=new_payloads,
+        written=written,
         max_updated=page.max_updated,
         quarantined_loops=_by_loop(page.quarantined),
     )
@@ -199,17 +204,17 @@ def land_participants(
         "run_id": run_id,
         "now": now,
     }
-    new_payloads = 0
+    written = 0
     with storage_errors("land participant lists"), conn.transaction():
         if valid:
             cursor = conn.execute(statements.land_participants, params)
-            new_payloads = max(cursor.rowcount, 0)
+            written = max(cursor.rowcount, 0)
         _insert_quarantine(conn, statements, quarantined)
     _log_quarantined(quarantined)
     return LandingResult(
         loops=len(valid),
         quarantined=len(quarantined),
-        new_payloads=new_payloads,
+        written=written,
         max_updated=None,
         quarantined_loops=_by_loop(quarantined),
     )
@@ -402,19 +407,22 @@ SELECT loop_id, loop_updated, participants_for_updated
 FROM {loop} WHERE loop_id = ANY(%(ids)b::bigint[])
 """
 
-# TODO: 20,000 loops a second (bench/bench_landing.py) is not reached. On
-# two vCPUs Postgres alone spends 41 to 48 us a loop on this statement when
-# nothing else runs (jsonb parsing a quarter, heap and index inserts into
-# three tables half, ON CONFLICT checks a tenth; plain inserts measured 33),
-# which caps landing near 21,000 a second even with Python's 15 to 25 us
-# (orjson, hashes, arrays in wire form) prepared on the other core. Measured
-# here: 13,600 a page after another (0.38 of COPY; 9,600 and 0.29 before)
-# while other work held a core. Next step: keep the current payloads once
-# (loop and payload_history both hold them), a change of the raw schema.
-# The sync itself lands a page a second at most: requests pace it.
+# Landing speed (bench/bench_landing.py, 50,000 loops, two vCPUs, nothing else
+# running): 21,000 loops a second a page after another, 23,000 to 25,800 with
+# the next page prepared on a second thread (0.43 to 0.46 of a plain COPY of
+# the same JSON), 25,500 to 26,600 over unchanged loops. Postgres spends some
+# 24 us a loop on this statement (40 while payload_history also held every
+# current payload), Python some 21 us preparing a page. With other work on the
+# machine: 17,000 to 19,000.
+# TODO: changed loops cost Postgres some 54 us a loop, 43 before: the trigger
+# copies the replaced rows and plans its queries at each call (a cached plan
+# could go on scanning history). Far from what the sync needs: requests pace it
+# to a page a second at most.
 # Arrays bound in binary keep a page to one round trip and each payload to one
 # jsonb parse. A missing details object or participant list keeps the stored
-# one.
+# one. A payload is compared by hash: an unchanged one keeps when and by which
+# run it was first seen, and a replaced one moves into payload_history by the
+# trigger on the table (sync/schema.sql), so each is stored once.
 _LAND_LOOPS = """
 WITH page AS (
     SELECT
@@ -430,57 +438,71 @@ WITH page AS (
         loop_id, updated, summary, summary_hash, details, details_hash,
         participants, participants_hash
     )
-), loops AS (
-    INSERT INTO {loop} AS stored (
-        loop_id, summary, details, participants, loop_updated,
-        participants_for_updated, first_seen_at, fetched_at
-    )
-    SELECT
-        loop_id, summary, details, participants, updated,
-        CASE WHEN participants IS NOT NULL THEN updated END,
-        %(now)b, %(now)b
-    FROM page
-    ON CONFLICT (loop_id) DO UPDATE SET
-        summary = excluded.summary,
-        details = coalesce(excluded.details, stored.details),
-        participants = coalesce(excluded.participants, stored.participants),
-        participants_for_updated = coalesce(
-            excluded.participants_for_updated, stored.participants_for_updated
-        ),
-        loop_updated = excluded.loop_updated,
-        fetched_at = excluded.fetched_at,
-        removed_at = NULL
-    WHERE stored.summary IS DISTINCT FROM excluded.summary
-        OR stored.loop_updated IS DISTINCT FROM excluded.loop_updated
-        OR stored.removed_at IS NOT NULL
-        OR (
-            excluded.details IS NOT NULL
-            AND excluded.details IS DISTINCT FROM stored.details
-        )
-        OR (
-            excluded.participants IS NOT NULL
-            AND (excluded.participants, excluded.participants_for_updated)
-            IS DISTINCT FROM (stored.participants, stored.participants_for_updated)
-        )
 ), links AS (
     INSERT INTO {loop_profile} (loop_id, profile_id, first_seen_at, last_seen_at)
     SELECT loop_id, %(profile_id)b, %(now)b, %(now)b FROM page
     ON CONFLICT (loop_id, profile_id) DO UPDATE SET
         last_seen_at = excluded.last_seen_at, removed_at = NULL
 )
-INSERT INTO {payload_history} (
-    kind, entity_id, content_hash, payload, first_seen_at, run_id
+INSERT INTO {loop} AS stored (
+    loop_id, loop_updated, first_seen_at, fetched_at,
+    summary, summary_hash, summary_seen_at, summary_run_id,
+    details, details_hash, details_seen_at, details_run_id,
+    participants, participants_hash, participants_seen_at, participants_run_id,
+    participants_for_updated
 )
-SELECT payload.kind, page.loop_id, payload.content_hash, payload.document,
-    %(now)b, %(run_id)b::bigint
-FROM page CROSS JOIN LATERAL (
-    VALUES
-        ('summary', page.summary_hash, page.summary),
-        ('details', page.details_hash, page.details),
-        ('participants', page.participants_hash, page.participants)
-) AS payload (kind, content_hash, document)
-WHERE payload.document IS NOT NULL
-ON CONFLICT DO NOTHING
+SELECT
+    loop_id, updated, %(now)b, %(now)b,
+    summary, summary_hash, %(now)b, %(run_id)b::bigint,
+    details, details_hash,
+    CASE WHEN details IS NOT NULL THEN %(now)b END,
+    CASE WHEN details IS NOT NULL THEN %(run_id)b::bigint END,
+    participants, participants_hash,
+    CASE WHEN participants IS NOT NULL THEN %(now)b END,
+    CASE WHEN participants IS NOT NULL THEN %(run_id)b::bigint END,
+    CASE WHEN participants IS NOT NULL THEN updated END
+FROM page
+ON CONFLICT (loop_id) DO UPDATE SET
+    loop_updated = excluded.loop_updated,
+    fetched_at = excluded.fetched_at,
+    removed_at = NULL,
+    summary = excluded.summary,
+    summary_hash = excluded.summary_hash,
+    summary_seen_at = CASE WHEN stored.summary_hash = excluded.summary_hash
+        THEN stored.summary_seen_at ELSE excluded.summary_seen_at END,
+    summary_run_id = CASE WHEN stored.summary_hash = excluded.summary_hash
+        THEN stored.summary_run_id ELSE excluded.summary_run_id END,
+    details = coalesce(excluded.details, stored.details),
+    details_hash = coalesce(excluded.details_hash, stored.details_hash),
+    details_seen_at = CASE
+        WHEN coalesce(excluded.details_hash = stored.details_hash, true)
+        THEN stored.details_seen_at ELSE excluded.details_seen_at END,
+    details_run_id = CASE
+        WHEN coalesce(excluded.details_hash = stored.details_hash, true)
+        THEN stored.details_run_id ELSE excluded.details_run_id END,
+    participants = coalesce(excluded.participants, stored.participants),
+    participants_hash = coalesce(
+        excluded.participants_hash, stored.participants_hash
+    ),
+    participants_seen_at = CASE
+        WHEN coalesce(excluded.participants_hash = stored.participants_hash, true)
+        THEN stored.participants_seen_at ELSE excluded.participants_seen_at END,
+    participants_run_id = CASE
+        WHEN coalesce(excluded.participants_hash = stored.participants_hash, true)
+        THEN stored.participants_run_id ELSE excluded.participants_run_id END,
+    participants_for_updated = coalesce(
+        excluded.participants_for_updated, stored.participants_for_updated
+    )
+WHERE stored.summary_hash IS DISTINCT FROM excluded.summary_hash
+    OR stored.loop_updated IS DISTINCT FROM excluded.loop_updated
+    OR stored.removed_at IS NOT NULL
+    OR coalesce(excluded.details_hash, stored.details_hash)
+        IS DISTINCT FROM stored.details_hash
+    OR (
+        excluded.participants_hash IS NOT NULL
+        AND (excluded.participants_hash, excluded.participants_for_updated)
+        IS DISTINCT FROM (stored.participants_hash, stored.participants_for_updated)
+    )
 """
 
 # Only a loop still at the version the list was asked for takes it.
@@ -490,22 +512,20 @@ WITH fetched AS (
         %(ids)b::bigint[], %(updated)b::text[], %(participants)b::text[],
         %(hashes)b::bytea[]
     ) AS fetched (loop_id, updated, participants, content_hash)
-), landed AS (
-    UPDATE {loop} AS stored SET
-        participants = fetched.participants::jsonb,
-        participants_for_updated = fetched.updated,
-        fetched_at = %(now)b
-    FROM fetched
-    WHERE stored.loop_id = fetched.loop_id AND stored.loop_updated = fetched.updated
-    RETURNING stored.loop_id, stored.participants, fetched.content_hash
 )
-INSERT INTO {payload_history} (
-    kind, entity_id, content_hash, payload, first_seen_at, run_id
-)
-SELECT 'participants', loop_id, content_hash, participants, %(now)b,
-    %(run_id)b::bigint
-FROM landed
-ON CONFLICT DO NOTHING
+UPDATE {loop} AS stored SET
+    participants = fetched.participants::jsonb,
+    participants_hash = fetched.content_hash,
+    participants_seen_at = CASE
+        WHEN stored.participants_hash = fetched.content_hash
+        THEN stored.participants_seen_at ELSE %(now)b END,
+    participants_run_id = CASE
+        WHEN stored.participants_hash = fetched.content_hash
+        THEN stored.participants_run_id ELSE %(run_id)b::bigint END,
+    participants_for_updated = fetched.updated,
+    fetched_at = %(now)b
+FROM fetched
+WHERE stored.loop_id = fetched.loop_id AND stored.loop_updated = fetched.updated
 """
 
 _LAND_DETAILS = """
@@ -514,41 +534,37 @@ WITH fetched AS (
         %(ids)b::bigint[], %(updated)b::text[], %(details)b::text[],
         %(hashes)b::bytea[]
     ) AS fetched (loop_id, updated, details, content_hash)
-), landed AS (
-    UPDATE {loop} AS stored SET
-        details = fetched.details::jsonb,
-        fetched_at = %(now)b
-    FROM fetched
-    WHERE stored.loop_id = fetched.loop_id AND stored.loop_updated = fetched.updated
-    RETURNING stored.loop_id, stored.details, fetched.content_hash
-), history AS (
-    INSERT INTO {payload_history} (
-        kind, entity_id, content_hash, payload, first_seen_at, run_id
-    )
-    SELECT 'details', loop_id, content_hash, details, %(now)b, %(run_id)b::bigint
-    FROM landed
-    ON CONFLICT DO NOTHING
 )
-SELECT loop_id FROM landed
+UPDATE {loop} AS stored SET
+    details = fetched.details::jsonb,
+    details_hash = fetched.content_hash,
+    details_seen_at = CASE WHEN stored.details_hash = fetched.content_hash
+        THEN stored.details_seen_at ELSE %(now)b END,
+    details_run_id = CASE WHEN stored.details_hash = fetched.content_hash
+        THEN stored.details_run_id ELSE %(run_id)b::bigint END,
+    fetched_at = %(now)b
+FROM fetched
+WHERE stored.loop_id = fetched.loop_id AND stored.loop_updated = fetched.updated
+RETURNING stored.loop_id
 """
 
 _LAND_PROFILES = """
-WITH listed AS (
-    SELECT * FROM unnest(
-        %(ids)b::bigint[], %(hashes)b::bytea[], %(payloads)b::jsonb[]
-    ) AS listed (profile_id, content_hash, payload)
-), profiles AS (
-    INSERT INTO {profile} (profile_id, payload, fetched_at)
-    SELECT profile_id, payload, %(now)b FROM listed
-    ON CONFLICT (profile_id) DO UPDATE SET
-        payload = excluded.payload, fetched_at = excluded.fetched_at
+INSERT INTO {profile} AS stored (
+    profile_id, payload, payload_hash, payload_seen_at, payload_run_id,
+    fetched_at
 )
-INSERT INTO {payload_history} (
-    kind, entity_id, content_hash, payload, first_seen_at, run_id
-)
-SELECT 'profile', profile_id, content_hash, payload, %(now)b, %(run_id)b::bigint
-FROM listed
-ON CONFLICT DO NOTHING
+SELECT profile_id, payload, payload_hash, %(now)b, %(run_id)b::bigint, %(now)b
+FROM unnest(
+    %(ids)b::bigint[], %(hashes)b::bytea[], %(payloads)b::jsonb[]
+) AS listed (profile_id, payload_hash, payload)
+ON CONFLICT (profile_id) DO UPDATE SET
+    payload = excluded.payload,
+    payload_hash = excluded.payload_hash,
+    payload_seen_at = CASE WHEN stored.payload_hash = excluded.payload_hash
+        THEN stored.payload_seen_at ELSE excluded.payload_seen_at END,
+    payload_run_id = CASE WHEN stored.payload_hash = excluded.payload_hash
+        THEN stored.payload_run_id ELSE excluded.payload_run_id END,
+    fetched_at = excluded.fetched_at
 """
 
 _QUARANTINE = """

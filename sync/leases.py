@@ -146,6 +146,18 @@ class ProfileLeases:
         self._renewed = self._clock()
 
 
+def profile_holder(conn: Connection, schema: str, profile_id: int) -> Holder | None:
+    """The live run holding the profile, if any; a look that takes nothing.
+
+    What it sees may change at once: only take() decides. It spares a caller
+    that would give up on a busy profile the cost of starting a run.
+    """
+    params = {"profile_id": profile_id}
+    with storage_errors("look up a profile lease"):
+        row = conn.execute(_statements(schema).holder, params).fetchone()
+    return None if row is None else Holder(profile_id, *row)
+
+
 # take() found the lease held, then its holder gone: it tries again.
 _RETRY = Holder(0, 0, "", datetime.min.replace(tzinfo=UTC))
 

@@ -41,7 +41,8 @@ class Document:
     def of(cls, value: Any) -> Document:
         """Serialise canonically; raise UnusablePayload if Postgres cannot hold it."""
         encoded = canonical_bytes(value)
-        if b"\\u0000" in encoded and _NUL_ESCAPE.search(encoded):
+        # One byte is found with memchr, several times faster than the escape.
+        if b"\\" in encoded and _NUL_ESCAPE.search(encoded):
             raise UnusablePayload("contains a NUL character, which jsonb cannot hold")
         return cls(encoded, hashlib.sha256(encoded).digest())
 
@@ -190,7 +191,8 @@ def parse_item(item: Any) -> LoopItem:
     details = item.get("details")
     if details is not None:
         _check_details(details)
-    summary = {key: value for key, value in item.items() if key != "details"}
+    summary = dict(item)
+    summary.pop("details", None)
     return LoopItem(
         loop_id=loop_id,
         updated_text=item["updated"],

@@ -1,10 +1,11 @@
 """`replay`: rebuild the reporting model from the stored payloads, no requests.
 
-Every payload a sync landed is kept whole as jsonb (the current ones in the raw
-loop and profile tables, every distinct earlier one in payload_history), and
-the reporting views parse them when queried. So a field added to a dataset
-spec, say `Referral Source`, appears for every loop ever synced as soon as the
-views are applied again: replay needs no Dotloop connection at all.
+Every payload a sync landed is kept whole as jsonb, once (the current ones in
+the raw loop and profile tables, every distinct earlier one in payload_history;
+the payload_version view shows both), and the reporting views parse them when
+queried. So a field added to a dataset spec, say `Referral Source`, appears for
+every loop ever synced as soon as the views are applied again: replay needs no
+Dotloop connection at all.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class ReplayResult:
-    """How much stored data the rebuilt views cover."""
+    """How much stored data the rebuilt views cover: loops, distinct payloads."""
 
     loops: int
     payloads: int
@@ -38,13 +39,13 @@ def replay(settings: Settings) -> ReplayResult:
             "SELECT (SELECT count(*) FROM {loop}), (SELECT count(*) FROM {history})"
         ).format(
             loop=sql.Identifier(settings.raw_schema, "loop"),
-            history=sql.Identifier(settings.raw_schema, "payload_history"),
+            history=sql.Identifier(settings.raw_schema, "payload_version"),
         )
         with storage_errors("count the stored payloads"):
             row = conn.execute(query).fetchone()
     loops, payloads = row if row is not None else (0, 0)
     logger.info(
-        "reporting views rebuilt from %d stored loops (%d payloads in history), "
+        "reporting views rebuilt from %d stored loops (%d distinct payloads), "
         "no requests sent",
         loops,
         payloads,

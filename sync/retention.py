@@ -7,9 +7,10 @@ so how long copies are kept is a setting. The policy, applied by purge():
 - DOTLOOP_RETENTION_DAYS=N: everything older than N days goes, namely
   - loops removed (gone from Dotloop or merged) more than N days ago: the
     loop row, its profile links and all its payload history;
-  - payload history first seen more than N days ago, except the payloads
-    still current (a live loop's summary, details and participants and each
-    profile as stored now), which the reports are built from;
+  - replaced payloads (payload_history) first seen more than N days ago. The
+    current ones (a live loop's summary, details and participants and each
+    profile as stored now), which the reports are built from, live in their
+    rows and never in payload_history, so this never deletes one;
   - quarantined payloads received more than N days ago.
 
 Sync runs, watermarks, checkpoints and merge pointers hold ids and counts, no
@@ -106,24 +107,8 @@ WITH gone AS (
 DELETE FROM {loop} USING gone WHERE {loop}.loop_id = gone.loop_id
 """
 
-# Current payloads are compared as jsonb: equal documents, equal hashes.
 _HISTORY = """
-DELETE FROM {payload_history} AS history
-WHERE history.first_seen_at < %(cutoff)s
-    AND NOT EXISTS (
-        SELECT 1 FROM {loop} AS stored
-        WHERE history.kind <> 'profile' AND stored.loop_id = history.entity_id
-            AND history.payload = CASE history.kind
-                WHEN 'summary' THEN stored.summary
-                WHEN 'details' THEN stored.details
-                ELSE stored.participants
-            END
-    )
-    AND NOT EXISTS (
-        SELECT 1 FROM {profile} AS stored
-        WHERE history.kind = 'profile' AND stored.profile_id = history.entity_id
-            AND history.payload = stored.payload
-    )
+DELETE FROM {payload_history} WHERE first_seen_at < %(cutoff)s
 """
 
 _QUARANTINE = """

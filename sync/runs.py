@@ -244,10 +244,19 @@ def start_run(
     schema: str,
     trigger: str,
     *,
+    requests_per_minute: int | None = None,
     lease_seconds: float = LEASE_SECONDS,
 ) -> RunStart:
-    """Close runs that are no longer alive, then record a new running run."""
-    params = {"trigger": trigger, "seconds": lease_seconds}
+    """Close runs that are no longer alive, then record a new running run.
+
+    requests_per_minute is the budget the run's client is paced to, kept on
+    the row for reporting.sync_runs (None: not known).
+    """
+    params = {
+        "trigger": trigger,
+        "seconds": lease_seconds,
+        "requests_per_minute": requests_per_minute,
+    }
     with storage_errors("record the start of a sync run"), conn.transaction():
         abandoned = conn.execute(_abandon(schema)).rowcount
         row = conn.execute(_start(schema), params).fetchone()
@@ -363,8 +372,10 @@ _EXPIRES = sql.SQL("now() + make_interval(secs => %(seconds)s)")
 
 def _start(schema: str) -> sql.Composed:
     return sql.SQL(
-        "INSERT INTO {} (trigger, backend_pid, backend_started, expires_at) "
-        "VALUES (%(trigger)s, {}, {}, {}) RETURNING run_id, started_at"
+        "INSERT INTO {} (trigger, requests_per_minute, backend_pid, "
+        "backend_started, expires_at) "
+        "VALUES (%(trigger)s, %(requests_per_minute)s, {}, {}, {}) "
+        "RETURNING run_id, started_at"
     ).format(sql.Identifier(schema, "sync_run"), _PID, _BACKEND_STARTED, _EXPIRES)
 
 

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from . import db
 from .checkpoints import listings_under_way
+from .loop_sync import TRIGGER as WEBHOOK_TRIGGER
 from .runs import RUN_IS_ALIVE
 from .settings import Settings
 
@@ -48,8 +49,9 @@ def print_status(settings: Settings, *, limit: int = 10) -> int:
     """Print runs, freshness and what is owed; 1 when the last run failed.
 
     A run skipped because its profiles were busy does not count as the last
-    run. Read-only: it never creates or migrates anything, and leaves out
-    what a schema older than this version does not have yet.
+    run, nor does a webhook's one-loop sync, which is not listed either.
+    Read-only: it never creates or migrates anything, and leaves out what a
+    schema older than this version does not have yet.
     """
     schema = settings.raw_schema
     with db.connect(settings) as conn, db.storage_errors("read the sync runs"):
@@ -92,12 +94,17 @@ def _columns(conn: Any, schema: str) -> dict[str, set[str]]:
 def _recent_runs(
     conn: Any, schema: str, present: set[str], limit: int
 ) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
+    # Webhooks start a one-loop run per edit, many a day: they would crowd
+    # out the syncs and sweeps, and a failed nightly run would hide behind
+    # them.
     chosen = [(name, heading) for name, heading in _RUN_COLUMNS if name in present]
-    query = sql.SQL("SELECT {} FROM {} ORDER BY run_id DESC LIMIT %s").format(
+    query = sql.SQL(
+        "SELECT {} FROM {} WHERE trigger <> %s ORDER BY run_id DESC LIMIT %s"
+    ).format(
         sql.SQL(", ").join(sql.Identifier(name) for name, _ in chosen),
         sql.Identifier(schema, "sync_run"),
     )
-    rows = list(conn.execute(query, (limit,)).fetchall())
+    rows = list(conn.execute(query, (WEBHOOK_TRIGGER, limit)).fetchall())
     return tuple(heading for _, heading in chosen), rows
 
 

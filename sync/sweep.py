@@ -79,7 +79,12 @@ def sweep(
     requests_before = client.stats.requests
     with RunDatabase(settings) as database:
         apply_schema(database.conn, settings)
-        run = start_run(database.conn, settings.raw_schema, "sweep")
+        run = start_run(
+            database.conn,
+            settings.raw_schema,
+            "sweep",
+            requests_per_minute=settings.dotloop.requests_per_minute,
+        )
         counts = RunCounts()
         complete: list[int] = []
         incomplete: list[int] = []

@@ -11,9 +11,11 @@ trigger)`, which tests and the foreground command call directly.
 
 Runs go side by side: each holds a lease on the profile it is syncing
 (sync/leases.py), so a worker that picks up a sync of profiles another worker
-is syncing skips those and syncs the rest. Each connected Dotloop account has
-its own request budget, shared through Redis by every worker that syncs it
-(see budget_key), so several accounts sync in parallel, each at its own pace.
+is syncing skips those and syncs the rest. A webhook's loop sync takes its
+profile's lease too, and one whose profile is busy is queued again for later.
+Each connected Dotloop account has its own request budget, shared through
+Redis by every worker that syncs it (see budget_key), so several accounts
+sync in parallel, each at its own pace.
 """
 
 from __future__ import annotations
@@ -34,15 +36,18 @@ from connector import DotloopClient, RefreshTokenSource, TokenSource, build_budg
 from .db import connect
 from .engine import SyncRunResult, run_sync
 from .errors import ConfigurationError, SyncInProgressError
+from .loop_sync import BUSY, merge_loops, sync_loop
+from .queued_loops import QueuedLoops, queued_loops
 from .settings import DotloopSettings, Settings
 from .token_source import StoredTokenSource
 from .token_store import fingerprint
 from .views import refresh_reporting
-from .webhooks import merge_loops, sync_loop
 
 logger = logging.getLogger(__name__)
 
 QUEUE_NAME = "dotloop-reporter"
+# How long a loop sync whose profile another run holds waits to try again.
+BUSY_LOOP_DELAY_SECONDS = 120
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,8 @@ class TaskApp:
     merge_loops: Any
     # A sync of some profiles only: sync_profiles([id, ...], trigger).
     sync_profiles: Any
+    # The loop syncs waiting, shared by the receiver that queues them.
+    queued_loops: QueuedLoops
 
 
 def build_client(settings: Settings) -> DotloopClient:
@@ -192,9 +199,13 @@ def create_huey(settings: Settings) -> Huey:
     return SqliteHuey(QUEUE_NAME, filename=str(settings.data_dir / "huey.db"))
 
 
-def create_app(settings: Settings) -> TaskApp:
-    """Build the Huey instance and register the sync tasks bound to settings."""
+def create_app(settings: Settings, queued: QueuedLoops | None = None) -> TaskApp:
+    """Build the Huey instance and register the sync tasks bound to settings.
+
+    queued: where waiting loop syncs are noted (default: from the settings).
+    """
     huey = create_huey(settings)
+    waiting = queued_loops(settings) if queued is None else queued
 
     def queued_sync(trigger: str = "queue") -> SyncRunResult | None:
         return sync_all(settings, trigger)
@@ -210,26 +221,33 @@ def create_app(settings: Settings) -> TaskApp:
 
     def queued_loop_sync(profile_id: int, loop_id: int) -> None:
         # The receiver answered long ago; the outcome goes to the log only.
+        # TODO: the fast tables are refreshed after full syncs only, so a
+        # loop a webhook landed shows in them after the next sync; a
+        # refresh here, or a debounced one, would show it at once.
         with build_client(settings) as client:
-            sync_loop(settings, client, profile_id, loop_id)
+            outcome = sync_loop(settings, client, profile_id, loop_id, waiting)
+        if outcome == BUSY:
+            # The busy run may have listed the loop before the edit: once it
+            # is done, this sync still brings the edit.
+            loop_sync.schedule((profile_id, loop_id), delay=BUSY_LOOP_DELAY_SECONDS)
 
     def queued_merge(old_id: int, new_id: int) -> None:
         merge_loops(settings, old_id, new_id)
 
     # Registered by call rather than as decorators: Huey is untyped.
+    # A webhook is the only news of an edit until the nightly run, so a failed
+    # fetch (Dotloop down, rate limited) is tried again later.
+    loop_sync = huey.task(name="sync_loop", retries=2, retry_delay=60)(queued_loop_sync)
     return TaskApp(
         huey=huey,
         sync_all=huey.task(name="sync_all")(queued_sync),
         nightly_sync=huey.periodic_task(
             nightly_schedule(settings), name="nightly_sync"
         )(nightly_sync),
-        # A webhook is the only news of an edit until the nightly run, so a
-        # failed fetch (Dotloop down, rate limited) is tried again later.
-        sync_loop=huey.task(name="sync_loop", retries=2, retry_delay=60)(
-            queued_loop_sync
-        ),
+        sync_loop=loop_sync,
         merge_loops=huey.task(name="merge_loops")(queued_merge),
         sync_profiles=huey.task(name="sync_profiles")(queued_profiles),
+        queued_loops=waiting,
     )
 
 

@@ -101,12 +101,20 @@ class WebhookReceiver:
             logger.info("webhook event %s already queued", event.event_id)
             return Answer(HTTPStatus.ACCEPTED, "ignored: event already received")
         try:
-            self._enqueue(event)
+            queued = self._enqueue(event)
         except Exception:
             # Let Dotloop deliver it again rather than lose it.
             self.seen.forget(event.event_id)
             logger.exception("webhook event %s could not be queued", event.event_id)
             return Answer(HTTPStatus.SERVICE_UNAVAILABLE, "queue unavailable")
+        if queued == "joined":
+            logger.info(
+                "webhook event %s %s joins the sync of loop %s already queued",
+                event.event_id,
+                event.event_type,
+                event.loop_id,
+            )
+            return Answer(HTTPStatus.ACCEPTED, "queued: joins a waiting loop sync")
         logger.info(
             "webhook event %s %s queued for loop %s",
             event.event_id,
@@ -115,15 +123,23 @@ class WebhookReceiver:
         )
         return Answer(HTTPStatus.ACCEPTED, "queued")
 
-    def _enqueue(self, event: WebhookEvent) -> None:
-        # TODO: an edit to a loop that several subscribed profiles see (agent,
-        # office, company) arrives once per subscription, each with its own
-        # event id, and queues one sync each (3 requests apiece); coalesce
-        # pending syncs of one loop to spend the budget once.
+    def _enqueue(self, event: WebhookEvent) -> str:
+        """Queue the event's work; "queued", or "joined" a loop sync waiting."""
         if event.event_type == LOOP_MERGED:
             self.tasks.merge_loops(event.merged_loop_id, event.loop_id)
-        if event.profile_id is not None:
+        if event.profile_id is None or event.loop_id is None:
+            return "queued"
+        # One edit seen by several subscribed profiles (agent, office,
+        # company) arrives once per subscription: one sync serves them all.
+        waiting = self.tasks.queued_loops
+        if not waiting.add(event.loop_id, event.profile_id):
+            return "joined"
+        try:
             self.tasks.sync_loop(event.profile_id, event.loop_id)
+        except Exception:
+            waiting.cancel(event.loop_id)
+            raise
+        return "queued"
 
 
 def _missing_ids(event: WebhookEvent) -> str | None:

@@ -9,8 +9,7 @@ later; inside the window, the event id is remembered, so an at-least-once
 redelivery is queued once.
 
 Events carry ids only. The work they start (sync one loop, record a merge)
-runs later in a worker: `sync_loop()` and `merge_loops()` are the task bodies.
-A loop synced alone lands exactly as a listing with its details would land it.
+runs later in a worker: see sync/loop_sync.py.
 """
 
 from __future__ import annotations
@@ -26,19 +25,14 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import redis
 
-from connector import DotloopClient, InvalidResponseError, NotFoundError
-from connector.secrets import Secret, redact
+from connector.secrets import Secret
 
-from .db import apply_schema, connect
-from .landing import land_page
-from .payloads import InvalidPayload, UnusablePayload, parse_id
+from .payloads import UnusablePayload, parse_id
 from .settings import WEBHOOK_SIGNATURE_SCHEMES, Settings
-from .sweep import mark_gone, mark_merged
 
 logger = logging.getLogger(__name__)
 
@@ -254,99 +248,3 @@ def seen_events(settings: Settings) -> SeenEvents:
     if settings.redis_url is not None:
         return RedisSeenEvents(settings.redis_url)
     return MemorySeenEvents()
-
-
-def sync_loop(
-    settings: Settings, client: DotloopClient, profile_id: int, loop_id: int
-) -> str:
-    """Fetch one loop (summary, details, participants) and land it.
-
-    Returns "landed", "quarantined" or "removed" (the loop answered 404
-    through this profile and is unlinked from it).
-    """
-    try:
-        summary = client.loop(profile_id, loop_id)
-    except NotFoundError:
-        return _remove(settings, profile_id, loop_id)
-    item = list_item(summary, _details(client, profile_id, loop_id))
-    participants = _participants(client, profile_id, loop_id)
-    fetched = {} if participants is None else {loop_id: participants}
-    with connect(settings) as conn:
-        apply_schema(conn, settings)
-        result = land_page(
-            conn,
-            schema=settings.raw_schema,
-            run_id=None,
-            profile_id=profile_id,
-            items=[item],
-            participants_by_loop=fetched,
-            now=_now(),
-        )
-    outcome = "quarantined" if result.quarantined else "landed"
-    logger.info(
-        "webhook sync of loop %d (profile %d): %s", loop_id, profile_id, outcome
-    )
-    return outcome
-
-
-def list_item(summary: dict[str, Any], details: dict[str, Any] | None) -> Any:
-    """The loop as a listing with include_details sends it: summary and details.
-
-    Without details (the endpoint failed) the item is a bare summary, as from
-    a listing without them, and the stored details stay.
-
-    >>> list_item({"id": 7, "updated": "u"}, {"Financials": {}})
-    {'id': 7, 'updated': 'u', 'details': {'Financials': {}}}
-    """
-    # TODO: Dotloop's documented examples give GET /loop/{id} the list item's
-    # fields, and the simulator serves one object to both; were a captured
-    # answer to differ, map it here, or webhook syncs and listings would store
-    # alternating summaries.
-    item = {key: value for key, value in summary.items() if key != "details"}
-    if details is not None:
-        item["details"] = details
-    return item
-
-
-def _details(
-    client: DotloopClient, profile_id: int, loop_id: int
-) -> dict[str, Any] | None:
-    # The summary answered, so the loop exists: missing details are no removal.
-    try:
-        return client.loop_detail(profile_id, loop_id)
-    except (NotFoundError, InvalidResponseError) as exc:
-        logger.warning("details of loop %d not fetched: %s", loop_id, exc)
-        return None
-
-
-def _participants(
-    client: DotloopClient, profile_id: int, loop_id: int
-) -> list[Any] | InvalidPayload | None:
-    """The loop's participants; an unreadable list to quarantine; None if 404."""
-    try:
-        return client.loop_participants(profile_id, loop_id)
-    except NotFoundError as exc:
-        logger.warning("participants of loop %d not fetched: %s", loop_id, exc)
-        return None
-    except InvalidResponseError as exc:
-        return InvalidPayload(redact(str(exc)), exc.body)
-
-
-def _remove(settings: Settings, profile_id: int, loop_id: int) -> str:
-    with connect(settings) as conn:
-        apply_schema(conn, settings)
-        with conn.transaction():
-            mark_gone(conn, settings.raw_schema, profile_id, [loop_id], _now())
-    logger.info("loop %d answered 404 through profile %d", loop_id, profile_id)
-    return "removed"
-
-
-def merge_loops(settings: Settings, old_id: int, new_id: int) -> None:
-    """Record a LOOP_MERGED event: old_id now lives on as new_id."""
-    with connect(settings) as conn:
-        apply_schema(conn, settings)
-        mark_merged(conn, settings, old_id, new_id)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)

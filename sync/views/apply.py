@@ -13,7 +13,13 @@ from ..db import Connection, storage_errors
 from ..settings import Settings
 from .build import ViewSql, build_views
 from .dialects import render_dialect_sql
-from .library import create_schema, functions_sql, lib_schema, set_search_path
+from .library import (
+    chart_function_statements,
+    create_schema,
+    functions_sql,
+    lib_schema,
+    set_search_path,
+)
 from .refresh import (
     LOCK_KEY,
     RefreshResult,
@@ -51,6 +57,8 @@ def apply_reporting(conn: Connection, settings: Settings) -> RefreshResult:
         conn.execute(create_schema(settings.reporting_schema))
         create_config_schema(conn, settings)
         apply_functions(conn, lib_schema(settings))
+        for wrapper in chart_function_statements(settings):
+            conn.execute(wrapper)
         _create_change_indexes(conn, settings)
         create_state_table(conn, settings)
         dropped = _drop_changed_views(conn, lib_schema(settings), parsing)
@@ -108,6 +116,10 @@ def render_views_sql(settings: Settings, dialect: str = "postgres") -> str:
         render_config_schema(settings).as_string(None).strip(),
         functions_sql().strip(),
         "RESET search_path;",
+        *(
+            f"{statement.as_string(None)};"
+            for statement in chart_function_statements(settings)
+        ),
         *(view.sql.strip() for view in build_views(settings, parsing=True)),
         *(view.sql.strip() for view in build_views(settings)),
         f"-- The role {settings.reporting_reader_role} must exist; "
@@ -119,13 +131,16 @@ def render_views_sql(settings: Settings, dialect: str = "postgres") -> str:
 
 
 def grant_statements(settings: Settings) -> list[sql.Composed]:
-    """Read access to the reporting views and helper functions, nothing more."""
+    """Read access to the reporting views and the functions, nothing more."""
     role = sql.Identifier(settings.reporting_reader_role)
     reporting = sql.Identifier(settings.reporting_schema)
     lib = sql.Identifier(lib_schema(settings))
     return [
         sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(reporting, role),
         sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(
+            reporting, role
+        ),
+        sql.SQL("GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA {} TO {}").format(
             reporting, role
         ),
         sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(lib, role),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 import logging
 import re
 from dataclasses import dataclass
@@ -34,6 +35,9 @@ _SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema.sql"
 # jsonb_build_object() takes at most 100 arguments; build in slices of pairs.
 _PAIRS_PER_OBJECT = 40
 
+# The alias of the rows over_rows columns are computed over.
+_ROWS = "_rows"
+
 
 @dataclass(frozen=True)
 class ViewColumn:
@@ -51,6 +55,11 @@ class ViewSql:
     A fast table (materialize set) also has `fill`, the INSERT that loads it
     whole; `select` is the query behind the view or the table. config_reads
     names the config tables the SQL reads itself (not through other views).
+    A table with over_rows columns has `row_select`, its rows with those
+    columns NULL, and `settle_select`, which works them out over the table's
+    own rows (ctid as row_id, the values stored now as stored_<column>);
+    settle_key is a column every window of theirs partitions by, so whole
+    partitions are worked out by its values.
     """
 
     name: str
@@ -68,6 +77,13 @@ class ViewSql:
     materialize: Materialize | None = None
     indexes: tuple[str, ...] = ()
     fill: str = ""
+    # Whether no two rows are alike (the spec groups): the refresh then
+    # writes only rows that changed.
+    distinct_rows: bool = False
+    over_rows: tuple[str, ...] = ()
+    row_select: str = ""
+    settle_select: str = ""
+    settle_key: str = ""
 
     @property
     def qualified_name(self) -> str:
@@ -121,9 +137,11 @@ def build_views(
     """Every reporting object of the specs, dependencies first.
 
     With parsing, the helper schema's views instead: every spec a view that
-    parses the payloads when read, reading the other helper views.
+    parses the payloads when read, reading the other helper views. Built
+    once per content of the spec files: the refresh after every sync asks
+    again, and building takes seconds.
     """
-    specs = load_specs(datasets_dir or settings.datasets_dir)
+    directory = datasets_dir or settings.datasets_dir
     schemas = schemas_of(settings)
     if parsing:
         schemas = Schemas(
@@ -132,6 +150,22 @@ def build_views(
             lib=schemas.lib,
             config=schemas.config,
         )
+    return list(_built_views(schemas, directory, parsing, _specs_digest(directory)))
+
+
+def _specs_digest(directory: Path) -> str:
+    """A digest of the spec files' names and contents."""
+    digest = hashlib.sha256()
+    for path in sorted(directory.glob("*.yaml")):
+        digest.update(path.name.encode("utf-8") + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+@functools.lru_cache(maxsize=16)
+def _built_views(
+    schemas: Schemas, directory: Path, parsing: bool, digest: str
+) -> tuple[ViewSql, ...]:
+    specs = load_specs(directory)
     names = frozenset(spec.name for spec in specs)
     views = [
         _ViewBuilder(spec, schemas, names, materialize=not parsing).build()
@@ -141,7 +175,7 @@ def build_views(
         _dependency_order(views, {spec.name: spec for spec in specs})
     )
     logger.debug("built %d views: %s", len(ordered), ", ".join(v.name for v in ordered))
-    return ordered
+    return tuple(ordered)
 
 
 class _ViewBuilder:
@@ -211,7 +245,61 @@ class _ViewBuilder:
                 )
             ),
             fill=render(exp.insert(query.copy(), table.copy())),
+            distinct_rows=bool(self.spec.query and self.spec.query.group_by),
+            **self.settling(table),
         )
+
+    def settling(self, table: exp.Table) -> dict[str, Any]:
+        """For a table with over_rows columns, the SQL the refresh settles them by."""
+        over = [column for column in self.spec.columns if column.over_rows]
+        if not over:
+            return {}
+        values = self.over_rows_values(_ROWS)
+        nulls = [exp.alias_(exp.cast(exp.Null(), _data_type(c)), c.name) for c in over]
+        rows = exp.select(
+            *(
+                exp.column(c.name, table=_ROWS) if not c.over_rows else nulls.pop(0)
+                for c in self.spec.columns
+            )
+        ).from_(self.rows_subquery())
+        settle = exp.select(
+            exp.alias_(exp.column("ctid", table=_ROWS), "row_id"),
+            *(values[c.name] for c in over),
+            *(
+                exp.alias_(exp.column(c.name, table=_ROWS), f"stored_{c.name}")
+                for c in over
+            ),
+        ).from_(exp.alias_(table.copy(), _ROWS, table=True))
+        return {
+            "over_rows": tuple(c.name for c in over),
+            "row_select": render(rows),
+            "settle_select": render(settle),
+            "settle_key": self.settle_key(values),
+        }
+
+    def settle_key(self, values: dict[str, exp.Expression]) -> str:
+        """A column that every window of the over_rows columns partitions by."""
+        partitions = [
+            [
+                column.name
+                for part in window.args.get("partition_by") or []
+                for column in [part]
+                if isinstance(column, exp.Column)
+            ]
+            for value in values.values()
+            for window in value.find_all(exp.Window)
+        ]
+        common = [
+            name
+            for name in (partitions[0] if partitions else [])
+            if all(name in other for other in partitions)
+        ]
+        if not common:
+            raise self.spec.error(
+                "columns",
+                "over_rows columns need windows partitioned by a common column",
+            )
+        return common[0]
 
     def view_sql(
         self,
@@ -263,7 +351,43 @@ class _ViewBuilder:
                     "where", "cannot use an aggregate or window column"
                 )
             select = select.where(condition)
-        return self.grouped(select, query.group_by, resolver, "group_by")
+        grouped = self.grouped(select, query.group_by, resolver, "group_by")
+        if not any(column.over_rows for column in self.spec.columns):
+            return grouped
+        values = self.over_rows_values(_ROWS)
+        return exp.select(
+            *(
+                values[c.name] if c.over_rows else exp.column(c.name, table=_ROWS)
+                for c in self.spec.columns
+            )
+        ).from_(exp.Subquery(this=grouped, alias=exp.TableAlias(this=_ROWS)))
+
+    def rows_subquery(self) -> exp.Subquery:
+        """The view's rows without its over_rows columns, as `_rows`."""
+        rows = self.select()
+        inner = rows.args["from_"].this
+        assert isinstance(inner, exp.Subquery)
+        return inner.copy()
+
+    def over_rows_values(self, alias: str) -> dict[str, exp.Expression]:
+        """Each over_rows column's typed SQL over the rows named `alias`."""
+        resolver = self.resolver()
+        for column in self.spec.columns:
+            if not column.over_rows:
+                resolver.columns[column.name] = exp.column(column.name, table=alias)
+        values: dict[str, exp.Expression] = {}
+        for column in self.spec.columns:
+            if not column.over_rows:
+                continue
+            assert column.sql is not None
+            typed = exp.cast(
+                resolver.expression(column.sql, f"{column.key}.sql"),
+                _data_type(column),
+            )
+            # A later over_rows column repeats this one's window in full.
+            resolver.columns[column.name] = exp.paren(typed.copy())
+            values[column.name] = exp.alias_(typed, column.name)
+        return values
 
     def grouped(
         self,
@@ -299,6 +423,8 @@ class _ViewBuilder:
         layers: dict[int, list[exp.Expression]] = {}
         items = []
         for column in self.spec.columns:
+            if column.over_rows:
+                continue
             typed = exp.cast(self.derive(column, resolver), _data_type(column))
             if column.name not in used:
                 items.append(exp.alias_(typed, column.name))
@@ -486,7 +612,9 @@ def _references(spec: ViewSpec) -> dict[str, set[str]]:
     nothing here; resolving it reports the error.
     """
     names = {column.name for column in spec.columns}
-    texts: dict[str, str | None] = {c.name: c.sql for c in spec.columns}
+    texts: dict[str, str | None] = {
+        c.name: c.sql for c in spec.columns if not c.over_rows
+    }
     query = spec.query
     texts[""] = query.where if query else None
     for index, group in enumerate(query.group_by if query else ()):

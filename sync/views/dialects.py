@@ -1,11 +1,12 @@
 """The reporting objects written for another warehouse through sqlglot.
 
 What translates is written: the fast tables (columns, types and comments)
-and every view whose SQL uses nothing Postgres-only. The parse functions
-(reporting_lib.*) and jsonb functions have no counterpart that sqlglot
-writes, so the views calling them are left out and the script's header says
-which and why, rather than holding SQL that would fail or mean something
-else there. The usual move: copy the fast tables' rows out of Postgres.
+and every view over them whose SQL uses nothing Postgres-only (views of the
+raw replica stay behind with it). The parse functions (reporting_lib.*)
+and jsonb functions have no counterpart that sqlglot writes, so the views
+calling them are left out and the script's header says which and why,
+rather than holding SQL that would fail or mean something else there. The
+usual move: copy the fast tables' rows out of Postgres.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ def render_dialect_sql(settings: Settings, dialect: str) -> str:
             reason = f"reads {', '.join(left_out)}, left out too"
             rendered.append(_Rendered(view.name, left_out=reason))
         else:
-            rendered.append(_render(view, dialect))
+            rendered.append(_render(view, dialect, settings.raw_schema))
     parts = [_header(settings, dialect, rendered)]
     for item in rendered:
         parts.extend(f"{statement};" for statement in item.statements)
@@ -85,13 +86,20 @@ def _header(settings: Settings, dialect: str, rendered: list[_Rendered]) -> str:
     return "\n".join(lines)
 
 
-def _render(view: ViewSql, dialect: str) -> _Rendered:
+def _render(view: ViewSql, dialect: str, raw_schema: str) -> _Rendered:
     if view.config_reads and not view.is_table:
         return _Rendered(
             view.name,
             left_out="reads the brokerage configuration, which stays in Postgres",
         )
     create = sqlglot.parse_one(view.create, dialect=DIALECT)
+    if not view.is_table and any(
+        table.db == raw_schema for table in create.find_all(exp.Table)
+    ):
+        return _Rendered(
+            view.name,
+            left_out=f"reads the {raw_schema} schema, which stays in Postgres",
+        )
     untranslated = sorted(_untranslated_calls(create))
     if untranslated:
         return _Rendered(

@@ -1,4 +1,4 @@
-"""The helper schema: the SQL functions that read detail strings."""
+"""The helper schema's SQL functions, and the wrappers chart SQL calls."""
 
 from __future__ import annotations
 
@@ -46,3 +46,26 @@ def set_search_path(schema: str) -> sql.Composed:
     return sql.SQL("SET LOCAL search_path TO {}, pg_catalog").format(
         sql.Identifier(schema)
     )
+
+
+# Helpers that chart SQL may call, by name. Superset runs a chart's query with
+# search_path set to its dataset's schema (the reporting schema), where the
+# helper schema is not on the path: each gets a wrapper there.
+CHART_FUNCTIONS = {"period_anchor": "date"}
+
+
+def chart_function_statements(settings: Settings) -> list[sql.Composed]:
+    """CREATE OR REPLACE the reporting schema's wrappers of CHART_FUNCTIONS."""
+    statements = []
+    for name, returns in sorted(CHART_FUNCTIONS.items()):
+        statements.append(
+            sql.SQL(
+                "CREATE OR REPLACE FUNCTION {}() RETURNS {} "
+                "LANGUAGE sql STABLE PARALLEL SAFE RETURN {}()"
+            ).format(
+                sql.Identifier(settings.reporting_schema, name),
+                sql.SQL(returns),
+                sql.Identifier(lib_schema(settings), name),
+            )
+        )
+    return statements

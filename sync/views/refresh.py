@@ -5,18 +5,24 @@ same SELECT as its parsing view in the helper schema. refresh_reporting()
 replaces, in one transaction, the rows of the loops that changed since the
 last refresh, and only those: loops whose payloads were landed
 (raw.loop.fetched_at), removed (removed_at) or newly linked to a profile
-(loop_profile.first_seen_at), and loops purged from raw.loop.
+(loop_profile.first_seen_at), and loops deleted from raw.loop (a purge),
+which a trigger logs in the helper schema so that no refresh compares every
+loop to find them.
 
 Incremental rather than REFRESH MATERIALIZED VIEW: a refresh of a
 materialized view parses every loop again (seconds per 30,000 loops, minutes
 per million) however little a nightly run changed, and CONCURRENTLY makes it
 slower still; replacing the rows of the changed loops costs time in
-proportion to the change. Readers see the old rows until the transaction
-commits. A table whose definition changed is dropped and filled whole by
-apply_views(), which refresh_reporting() runs itself when it finds one. A
-table that reads the brokerage configuration (config.* in its spec, or a
-table that does) is filled whole when the configuration changed since its
-last fill, whoever changed it: `brokerage load` or an admin's INSERT.
+proportion to the change. A table whose rows add up loops (by agent, day,
+month) is rebuilt by the keys the changed loops touch, writing only rows that
+differ; columns that look across loops (over_rows: an agent's name, the cap)
+are worked out again per agent and written where they moved. Readers see
+the old rows until the transaction commits. A table whose definition changed
+is dropped and filled whole by apply_views(), which refresh_reporting() runs
+itself when it finds one. A table that reads the brokerage configuration
+(config.* in its spec, or a table that does) is filled whole when the
+configuration changed since its last fill, whoever changed it: `brokerage
+load` or an admin's INSERT.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ from .library import lib_schema
 logger = logging.getLogger(__name__)
 
 STATE_TABLE = "refresh_state"
+DELETIONS_TABLE = "loop_deletions"
 
 # Two refreshes (or a refresh and an apply) at once would interleave.
 LOCK_KEY = "dotloop-reporter:views"
@@ -110,6 +117,40 @@ def create_state_table(conn: Connection, settings: Settings) -> None:
             _state(settings)
         )
     )
+    _create_deletion_log(conn, settings)
+
+
+def _create_deletion_log(conn: Connection, settings: Settings) -> None:
+    """The loops deleted from raw.loop and when, written by a trigger."""
+    lib = lib_schema(settings)
+    log = sql.Identifier(lib, DELETIONS_TABLE)
+    function = sql.Identifier(lib, "log_loop_deletions")
+    conn.execute(
+        sql.SQL(
+            "CREATE TABLE IF NOT EXISTS {} (loop_id bigint NOT NULL, "
+            "deleted_at timestamptz NOT NULL DEFAULT clock_timestamp())"
+        ).format(log)
+    )
+    conn.execute(
+        sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} (deleted_at)").format(
+            sql.Identifier(f"{DELETIONS_TABLE}_deleted_at_idx"), log
+        )
+    )
+    conn.execute(
+        sql.SQL(
+            "CREATE OR REPLACE FUNCTION {function}() RETURNS trigger "
+            "LANGUAGE plpgsql AS $$ BEGIN "
+            "INSERT INTO {log} (loop_id) SELECT loop_id FROM gone; "
+            "RETURN NULL; END $$"
+        ).format(function=function, log=log)
+    )
+    conn.execute(
+        sql.SQL(
+            "CREATE OR REPLACE TRIGGER log_loop_deletions AFTER DELETE ON {} "
+            "REFERENCING OLD TABLE AS gone "
+            "FOR EACH STATEMENT EXECUTE FUNCTION {}()"
+        ).format(sql.Identifier(settings.raw_schema, "loop"), function)
+    )
 
 
 def stored_hashes(conn: Connection, settings: Settings) -> dict[str, str]:
@@ -138,16 +179,19 @@ def refresh_tables(
         _fill_whole(conn, settings, tables, result)
     else:
         since = _changes_since(conn, settings)
-        changed = _changed_loops(conn, settings, tables[0], since) if tables else []
+        changed = _changed_loops(conn, settings, since) if tables else []
         result.loops_changed = len(changed)
         result.refilled = _config_changed(conn, settings, tables, fingerprint)
         before = _keys_before(conn, tables, changed, result.refilled)
         for table in tables:
             if table.name in result.refilled:
                 _fill_table(conn, table, result)
+            elif changed and table.over_rows:
+                _refresh_settled(conn, table, changed, result)
             elif changed:
                 _refresh_table(conn, table, changed, result, before.get(table.name))
     _write_state(conn, settings, tables, next_mark, fingerprint)
+    _forget_deletions(conn, settings, None if full else since, next_mark)
     result.total_seconds = time.perf_counter() - started
     logger.info(
         "refreshed %d reporting tables (%s, %d loops changed, %d filled whole for "
@@ -165,6 +209,13 @@ def _stale_tables(
     conn: Connection, settings: Settings, tables: list[ViewSql]
 ) -> list[str]:
     stored = stored_hashes(conn, settings)
+    logged = conn.execute(
+        "SELECT to_regclass(%s) IS NOT NULL",
+        (f"{lib_schema(settings)}.{DELETIONS_TABLE}",),
+    ).fetchone()
+    if not logged or not logged[0]:
+        # Filled before deletions were logged: which loops went is unknown.
+        return [t.name for t in tables]
     return [t.name for t in tables if stored.get(t.name) != definition_hash(t)]
 
 
@@ -245,6 +296,11 @@ def _refresh_table(
             (changed,),
         )
     array = sql.SQL("%s::{}[]").format(sql.SQL(key_type))
+    if table.distinct_rows:
+        written = _write_differences(conn, table, array, keys)
+        result.rows_written[table.name] = written
+        result.seconds[table.name] = time.perf_counter() - started
+        return
     conn.execute(
         sql.SQL("DELETE FROM {} WHERE {} = ANY({})").format(
             target, sql.Identifier(key), array
@@ -259,6 +315,118 @@ def _refresh_table(
     )
     result.rows_written[table.name] = cursor.rowcount
     result.seconds[table.name] = time.perf_counter() - started
+
+
+def _refresh_settled(
+    conn: Connection, table: ViewSql, changed: list[int], result: RefreshResult
+) -> None:
+    """Replace the changed loops' rows, then settle the over_rows columns.
+
+    The new rows come in with those columns NULL; each partition the changed
+    loops were or are in (by settle_key) is worked out again over the table,
+    and only rows whose values differ are written: a night that touches every
+    agent still rewrites only the credits whose name or cap share moved.
+    """
+    started = time.perf_counter()
+    target = sql.Identifier(table.schema, table.name)
+    before = _settle_keys(conn, table, changed)
+    conn.execute(
+        sql.SQL("DELETE FROM {} WHERE loop_id = ANY(%s::bigint[])").format(target),
+        (changed,),
+    )
+    inserted = conn.execute(
+        sql.SQL(
+            "INSERT INTO {} SELECT * FROM ({}) AS v WHERE v.loop_id = ANY(%s)"
+        ).format(target, _escaped(table.row_select)),
+        (changed,),
+    ).rowcount
+    keys = list(dict.fromkeys([*before, *_settle_keys(conn, table, changed)]))
+    result.rows_written[table.name] = inserted + _settle(conn, table, keys)
+    result.seconds[table.name] = time.perf_counter() - started
+
+
+def _write_differences(
+    conn: Connection, table: ViewSql, array: sql.Composable, keys: list[object]
+) -> int:
+    """Rebuild the keys' rows, writing only those that are not already there.
+
+    For tables whose rows are distinct (grouped): a night that touches every
+    agent or day moves few of their monthly or daily figures. Rows compare
+    as whole rows, NULLs equal.
+    """
+    assert table.materialize is not None
+    target = sql.Identifier(table.schema, table.name)
+    fresh = sql.Identifier("refresh_rows")
+    in_keys = sql.SQL("{} = ANY({})").format(
+        sql.Identifier(table.materialize.rebuild_by), array
+    )
+    conn.execute(
+        sql.SQL(
+            "CREATE TEMP TABLE {fresh} ON COMMIT DROP AS "
+            "SELECT * FROM ({select}) AS v WHERE v.{in_keys}"
+        ).format(fresh=fresh, select=_escaped(table.select), in_keys=in_keys),
+        (keys,),
+    )
+    deleted = conn.execute(
+        sql.SQL(
+            "DELETE FROM {target} AS t WHERE t.{in_keys} "
+            "AND NOT EXISTS (SELECT 1 FROM {fresh} AS f WHERE f = t)"
+        ).format(target=target, in_keys=in_keys, fresh=fresh),
+        (keys,),
+    ).rowcount
+    inserted = conn.execute(
+        sql.SQL(
+            "INSERT INTO {target} SELECT * FROM {fresh} AS f WHERE NOT EXISTS "
+            "(SELECT 1 FROM {target} AS t WHERE t.{in_keys} AND t = f)"
+        ).format(target=target, in_keys=in_keys, fresh=fresh),
+        (keys,),
+    ).rowcount
+    conn.execute(sql.SQL("DROP TABLE {}").format(fresh))
+    return deleted + inserted
+
+
+def _settle_keys(conn: Connection, table: ViewSql, changed: list[int]) -> list[object]:
+    """The settle_key values of the changed loops' rows in the table now."""
+    rows = conn.execute(
+        sql.SQL(
+            "SELECT DISTINCT {key} FROM {target} "
+            "WHERE loop_id = ANY(%s::bigint[]) AND {key} IS NOT NULL"
+        ).format(
+            key=sql.Identifier(table.settle_key),
+            target=sql.Identifier(table.schema, table.name),
+        ),
+        (changed,),
+    ).fetchall()
+    return [value for (value,) in rows]
+
+
+def _settle(conn: Connection, table: ViewSql, keys: list[object]) -> int:
+    """Work the over_rows columns out for the keys' rows; update those that moved."""
+    if not keys:
+        return 0
+    key_type = next(c.type for c in table.columns if c.name == table.settle_key)
+    columns = [sql.Identifier(name) for name in table.over_rows]
+    fresh = [sql.Identifier("s", name) for name in table.over_rows]
+    stored = [sql.Identifier("s", f"stored_{name}") for name in table.over_rows]
+    # Rows compare in the settling query itself: the UPDATE joins only those
+    # that moved, not every row of the keys.
+    cursor = conn.execute(
+        sql.SQL(
+            "UPDATE {target} AS t SET ({columns}) = ROW({fresh}) "
+            "FROM ({settle} WHERE {key} = ANY(%s::{key_type}[])) AS s "
+            "WHERE ROW({fresh}) IS DISTINCT FROM ROW({stored}) AND t.ctid = s.row_id"
+        ).format(
+            target=sql.Identifier(table.schema, table.name),
+            columns=sql.SQL(", ").join(columns),
+            fresh=sql.SQL(", ").join(fresh),
+            stored=sql.SQL(", ").join(stored),
+            settle=_escaped(table.settle_select),
+            key=sql.Identifier("_rows", table.settle_key),
+            key_type=sql.SQL(key_type),
+        ),
+        (keys,),
+    )
+    return cursor.rowcount
 
 
 def _keys_before(
@@ -321,9 +489,9 @@ def _rebuild_keys(
 
 
 def _changed_loops(
-    conn: Connection, settings: Settings, first: ViewSql, since: datetime | None
+    conn: Connection, settings: Settings, since: datetime | None
 ) -> list[int]:
-    """Loops landed, removed, newly linked or purged since the mark.
+    """Loops landed, removed, newly linked or deleted since the mark.
 
     A removed loop that a sweep finds listed again has its fetched_at moved
     with its removed_at cleared, so it is among the landed ones.
@@ -334,16 +502,32 @@ def _changed_loops(
             "SELECT loop_id FROM {loop} WHERE fetched_at >= %(since)s "
             "UNION SELECT loop_id FROM {loop} WHERE removed_at >= %(since)s "
             "UNION SELECT loop_id FROM {link} WHERE first_seen_at >= %(since)s "
-            "UNION SELECT f.loop_id FROM {fast} AS f WHERE NOT EXISTS "
-            "(SELECT 1 FROM {loop} AS r WHERE r.loop_id = f.loop_id)"
+            "UNION SELECT loop_id FROM {log} WHERE deleted_at >= %(since)s"
         ).format(
             loop=sql.Identifier(raw, "loop"),
             link=sql.Identifier(raw, "loop_profile"),
-            fast=sql.Identifier(first.schema, first.name),
+            log=sql.Identifier(lib_schema(settings), DELETIONS_TABLE),
         ),
         {"since": since or datetime.min},
     ).fetchall()
     return sorted(loop_id for (loop_id,) in rows)
+
+
+def _forget_deletions(
+    conn: Connection, settings: Settings, since: datetime | None, mark: datetime
+) -> None:
+    """Drop logged deletions no later refresh looks at.
+
+    Those before the mark this refresh started from were read by the one
+    before (their transactions had ended when it set that mark); after a
+    whole fill, those before the next mark.
+    """
+    conn.execute(
+        sql.SQL("DELETE FROM {} WHERE deleted_at < %s").format(
+            sql.Identifier(lib_schema(settings), DELETIONS_TABLE)
+        ),
+        (mark if since is None else since,),
+    )
 
 
 def _next_mark(conn: Connection) -> datetime:

@@ -59,6 +59,7 @@ _COLUMN_KEYS = (
     "summary",
     "parse",
     "unparsed",
+    "over_rows",
 )
 _DERIVATIONS = ("sql", "detail", "summary", "unparsed")
 _PART_KEYS = ("source", "joins", "where", "group_by", "values")
@@ -82,7 +83,9 @@ class ColumnSpec:
     """One column: its name, type, description and derivation.
 
     Exactly one of sql, detail, summary or unparsed is set, except in a
-    union view, where each part gives the column's SQL.
+    union view, where each part gives the column's SQL. An over_rows column
+    is computed over the rows the other columns make (window functions
+    across loops), its SQL naming those columns.
     """
 
     name: str
@@ -94,6 +97,7 @@ class ColumnSpec:
     summary: str | None = None
     parse: str = "text"
     unparsed: tuple[str, ...] | None = None
+    over_rows: bool = False
 
     @property
     def is_parsed_field(self) -> bool:
@@ -197,6 +201,7 @@ class _Reader:
         )
         self.check_unparsed(spec)
         self.check_union_values(spec)
+        self.check_over_rows(spec)
         return spec
 
     def query(self, data: Mapping[str, Any], prefix: str) -> Query:
@@ -327,6 +332,7 @@ class _Reader:
             summary=self.optional_text(data, "summary", key),
             parse=self.parse(data.get("parse", "text"), key),
             unparsed=self.unparsed(data.get("unparsed"), key),
+            over_rows=self.over_rows(data, key),
         )
 
     def check_derivation(
@@ -338,6 +344,14 @@ class _Reader:
             )
         if not union and len(derivations) != 1:
             raise self.fail(key, f"needs exactly one of {', '.join(_DERIVATIONS)}")
+
+    def over_rows(self, data: Mapping[str, Any], key: str) -> bool:
+        value = data.get("over_rows", False)
+        if not isinstance(value, bool):
+            raise self.fail(f"{key}.over_rows", "must be true or false")
+        if value and "sql" not in data:
+            raise self.fail(f"{key}.over_rows", "only an sql column is over rows")
+        return value
 
     def detail(self, value: Any, key: str) -> tuple[str, str] | None:
         if value is None:
@@ -378,6 +392,22 @@ class _Reader:
                     raise self.fail(
                         f"{column.key}.unparsed", f"{name!r} is text, never unparseable"
                     )
+
+    def check_over_rows(self, spec: ViewSpec) -> None:
+        over = [column for column in spec.columns if column.over_rows]
+        if not over:
+            return
+        if spec.query is None or spec.query.group_by:
+            raise self.fail(
+                f"{over[0].key}.over_rows", "needs a single-source view, ungrouped"
+            )
+        materialize = spec.materialize
+        if materialize is not None and materialize.rebuild_by != "loop_id":
+            # The refresh replaces the changed loops' rows, then works the
+            # over_rows columns out again for the partitions they are in.
+            raise self.fail(
+                "materialize.rebuild_by", "must be loop_id with over_rows columns"
+            )
 
     def check_union_values(self, spec: ViewSpec) -> None:
         names = {c.name for c in spec.columns}

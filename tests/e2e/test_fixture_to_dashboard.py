@@ -3,7 +3,8 @@
 The hand-worked ledger is served by the simulator over a socket, synced by
 the `dotloop-reporter sync` command into a fresh Postgres database, imported
 as the dashboard bundle into a real Superset, and read back through
-Superset's chart data API. The figures must equal the ledger's, to the cent.
+Superset's chart data API. The figures must equal the ledger's, to the cent,
+and the freshness dashboard's run charts the requests the simulator served.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from tests.fixtures.ledger import (
 )
 
 CENT = Decimal("0.01")
+BUDGET = 3000
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +60,7 @@ def synced_settings(
         client_id="sim-client",
         client_secret=Secret("sim-secret"),
         refresh_token=Secret("sim-refresh"),
-        requests_per_minute=3000,
+        requests_per_minute=BUDGET,
     )
     settings = dataclasses.replace(reporting_settings, dotloop=dotloop)
     completed = subprocess.run(
@@ -146,6 +148,37 @@ def test_gci_by_month_adds_up_to_the_kpi(
     assert sum(cents(v) for v in this_year if v is not None) == (
         EXPECTED_COMPANY_GCI_THIS_YEAR
     )
+
+
+def test_run_charts_show_the_requests_the_sync_sent(
+    superset: SupersetServer,
+    synced_settings: Settings,
+    ledger_simulator: Simulator,
+    imported: str,
+) -> None:
+    served = ledger_simulator.stats()["requests_by_endpoint"]
+    api_requests = sum(n for name, n in served.items() if "/oauth/" not in name)
+    assert synced_settings.database_url is not None
+    with psycopg.connect(synced_settings.database_url.reveal()) as conn:
+        recorded = conn.execute(
+            sql.SQL("SELECT trigger, status, requests, throttled FROM {}").format(
+                sql.Identifier(synced_settings.raw_schema, "sync_run")
+            )
+        ).fetchall()
+
+    daily = chart_rows(superset, "Requests used against budget")
+    recent = chart_rows(superset, "Recent sync runs")
+    (share,) = chart_rows(superset, "Request budget used")
+
+    # One run, of the sync command, seconds long: a minute's budget.
+    assert recorded == [("manual", "succeeded", api_requests, 0)]
+    assert sum(row["requests"] for row in daily) == api_requests
+    assert sum(row["request_budget"] for row in daily) == BUDGET
+    assert [(r["trigger"], r["requests"]) for r in recent] == [("manual", api_requests)]
+    (value,) = share.values()
+    assert Decimal(str(value)).quantize(Decimal("0.0001")) == (
+        Decimal(api_requests) / BUDGET
+    ).quantize(Decimal("0.0001"))
 
 
 def test_second_import_changes_nothing(

@@ -69,6 +69,7 @@ from tests.fixtures.ledger import (
     land_ledger,
     render_ledger,
 )
+from tests.fixtures.sync_runs import record_runs
 
 PASSWORD = "portal-test-password"
 DASHBOARDS = shipped()
@@ -133,6 +134,8 @@ def embedded(
     assert reporting_settings.database_url is not None
     with psycopg.connect(reporting_settings.database_url.reveal()) as conn:
         land_ledger(conn, reporting_settings.raw_schema, root)
+        # So that the freshness dashboard's run charts draw something.
+        record_runs(conn, reporting_settings.raw_schema)
         apply_views(conn, reporting_settings)
     bundle = build_bundle(reporting_settings, tmp_path_factory.mktemp("bundle"))
     with framing_superset.client() as client:

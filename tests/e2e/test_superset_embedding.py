@@ -5,7 +5,8 @@ Uptown, profile 202; eight roster agents) are landed in a fresh reporting
 database and the bundle imported. Guests then read every chart of every
 shipped dashboard with the payload its embedded dashboard sends, and the
 figures are the hand-worked ones of tests/fixtures/ledger_expected.yaml for
-this calendar year.
+this calendar year. Two sync runs with known counts are recorded for the
+freshness dashboard's run charts.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import json
 import time
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,7 @@ from tests.fixtures.ledger_full import (
     load_expected,
     render_ledger_full,
 )
+from tests.fixtures.sync_runs import TODAY, record_runs
 
 THIS_YEAR = date.today().year
 EXPECTED = load_expected(THIS_YEAR)
@@ -100,6 +102,7 @@ def imported(
     with psycopg.connect(reporting_settings.database_url.reveal()) as conn:
         land_ledger(conn, reporting_settings.raw_schema, root)
         load_brokerage(conn, reporting_settings, BROKERAGE_FILE)
+        record_runs(conn, reporting_settings.raw_schema)
         # Fills the reporting schema's fast tables from what was just landed.
         apply_views(conn, reporting_settings)
     bundle = build_bundle(reporting_settings, tmp_path_factory.mktemp("bundle"))
@@ -191,9 +194,12 @@ def test_every_chart_answers_every_viewer_with_its_stored_payload(
 ) -> None:
     result = read(client, tokens[(viewer, chart.dashboard_uuid)], chart)
 
-    if viewer == "agent-alice" and chart.table != "agent_credits":
-        # Company, office and freshness figures are not an agent's to see.
-        # A total over no row at all: NULL, or 0 for a count.
+    if (viewer == "agent-alice" and chart.table != "agent_credits") or (
+        viewer != "brokerage" and chart.table == "sync_runs"
+    ):
+        # Company, office and freshness figures are not an agent's to see, nor
+        # the brokerage's sync runs an office's. A total over no row at all:
+        # NULL, or 0 for a count.
         assert not any(v for row in result["data"] for v in row.values())
     else:
         assert result["data"], "the ledger has rows for every chart"
@@ -214,6 +220,62 @@ def test_brokerage_guest_sees_the_company(
         NAMES[email]: figures["gci"] for email, figures in year["agent"].items()
     }
     assert [row["agent_name"] for row in leaders][:2] == ["Alice Nguyen", "Ivy Chen"]
+
+
+def company_summary(settings: Settings) -> tuple[Decimal, Decimal]:
+    """Year to date and prior year to date GCI of reporting.production_summary."""
+    assert settings.database_url is not None
+    with psycopg.connect(settings.database_url.reveal()) as conn:
+        row = conn.execute(
+            sql.SQL(
+                "SELECT ytd_gci, prior_ytd_gci FROM {} WHERE grain = 'company'"
+            ).format(sql.Identifier(settings.reporting_schema, "production_summary"))
+        ).fetchone()
+    assert row is not None
+    return cents(row[0]), cents(row[1])
+
+
+def test_year_to_date_trend_agrees_with_the_production_summary(
+    client: SupersetClient,
+    tokens: dict[tuple[str, str], Secret],
+    imported: Settings,
+) -> None:
+    rows = rows_of(client, tokens, "brokerage", "GCI year to date")
+
+    # One point a year, at January 1 (epoch milliseconds).
+    by_year = {
+        datetime.fromtimestamp(row["closing_date"] / 1000, UTC).year: cents(row["gci"])
+        for row in rows
+    }
+    ytd, prior = company_summary(imported)
+    assert max(by_year) == THIS_YEAR
+    assert by_year[THIS_YEAR] == ytd
+    assert by_year.get(THIS_YEAR - 1, cents(0)) == prior
+
+
+def test_brokerage_guest_sees_the_requests_of_the_sync_runs_against_budget(
+    client: SupersetClient, tokens: dict[tuple[str, str], Secret]
+) -> None:
+    budgets = [run.budget or 0 for run in TODAY]
+    requests = [run.requests for run in TODAY]
+
+    daily = rows_of(client, tokens, "brokerage", "Requests used against budget")
+    share = rows_of(client, tokens, "brokerage", "Request budget used")
+    recent = rows_of(client, tokens, "brokerage", "Recent sync runs")
+
+    # Both runs started today, or across midnight on two days.
+    assert sum(row["requests"] for row in daily) == sum(requests) == 140
+    assert sum(cents(row["request_budget"]) for row in daily) == cents(sum(budgets))
+    assert kpi(share) == cents(Decimal(sum(requests)) / Decimal(sum(budgets)))
+    assert [
+        (row["requests"], cents(row["request_budget"]), row["throttled"])
+        for row in recent
+    ] == [(20, cents(50), 0), (120, cents(150), 3)]
+    assert [cents(row["budget_share"]) for row in recent] == [
+        cents("0.4"),
+        cents("0.8"),
+    ]
+    assert {row["quarantined"] for row in recent} == {0, 1}
 
 
 @pytest.fixture(scope="module")

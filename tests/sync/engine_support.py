@@ -178,8 +178,8 @@ def snapshot(settings: Settings) -> dict[str, Sequence[tuple[Any, ...]]]:
         "ORDER BY loop_id",
         "loop_profile": "SELECT loop_id, profile_id, removed_at IS NULL "
         "FROM {raw}.loop_profile ORDER BY 1, 2",
-        "payload_history": "SELECT kind, entity_id, content_hash, payload "
-        "FROM {raw}.payload_history ORDER BY 1, 2, 3",
+        "payload_version": "SELECT kind, entity_id, content_hash, payload, current "
+        "FROM {raw}.payload_version ORDER BY 1, 2, 3",
         "profile": "SELECT profile_id, payload FROM {raw}.profile ORDER BY 1",
         "watermarks": "SELECT profile_id, watermark FROM {raw}.profile_sync_state "
         "ORDER BY 1",

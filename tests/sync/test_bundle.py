@@ -169,6 +169,26 @@ def test_every_production_chart_counts_closed_deals_only(docs: Docs) -> None:
         assert "is_closed" in where, chart["slice_name"]
 
 
+def test_chart_sql_runs_to_the_anchor_date_as_the_views_do(docs: Docs) -> None:
+    anchored = set()
+    for chart in of_kind(docs, "charts").values():
+        where = " ".join(
+            f.get("sqlExpression") or "" for f in chart["params"]["adhoc_filters"]
+        )
+
+        # reporting.production_summary's "today": period_anchor().
+        assert "current_date" not in where.lower(), chart["slice_name"]
+        assert "now()" not in where.lower(), chart["slice_name"]
+        if "period_anchor()" in where:
+            anchored.add(chart["slice_name"])
+
+    assert anchored == {
+        "GCI year to date",
+        "Volume year to date",
+        "Sides year to date",
+    }
+
+
 def test_database_connects_as_the_reader_with_a_masked_password(
     docs: Docs, bundle: Path
 ) -> None:

@@ -168,6 +168,25 @@ def test_production_dashboards_filter_by_period_office_team_agent_type(
     assert [f["name"] for f in _native_filters(dashboard)] == PERIOD_FILTERS
 
 
+def test_freshness_dashboard_filters_by_run_start_profile_and_problem(
+    docs: Docs,
+) -> None:
+    (dashboard,) = [
+        d
+        for d in of_kind(docs, "dashboards").values()
+        if d["dashboard_title"] == "Data freshness and quality"
+    ]
+    charts = _charts(dashboard, docs)
+    filters = {f["name"]: f for f in _native_filters(dashboard)}
+    runs = {n for n, c in charts.items() if c["params"]["datasource"] == "5__table"}
+
+    assert list(filters) == ["Run started", "Dotloop profile", "Problem"]
+    assert len(runs) == 3
+    # The run start applies to the run charts alone; the profile to none of them.
+    assert set(filters["Run started"]["scope"]["excluded"]) == set(charts) - runs
+    assert runs <= set(filters["Dotloop profile"]["scope"]["excluded"])
+
+
 def _copy(tmp_path: Path) -> Path:
     target = tmp_path / "dashboards_export"
     shutil.copytree(DASHBOARDS, target)

@@ -5,12 +5,15 @@ from __future__ import annotations
 import doctest
 import json
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
 import yaml
 
+import sync.chart_form_data
 import sync.chart_query
+import sync.chart_query_object
 from sync.chart_query import REQUEST_KEYS, UNDEFINED, query_context
 from sync.errors import BundleError
 
@@ -164,8 +167,13 @@ def test_undefined_keys_are_left_out_as_json_stringify_does() -> None:
     assert UNDEFINED not in query["extras"].values()
 
 
-def test_doctests() -> None:
-    failures, attempted = doctest.testmod(sync.chart_query)
+@pytest.mark.parametrize(
+    "module",
+    [sync.chart_query, sync.chart_form_data, sync.chart_query_object],
+    ids=lambda module: module.__name__,
+)
+def test_doctests(module: ModuleType) -> None:
+    failures, attempted = doctest.testmod(module)
 
     assert attempted > 0
     assert failures == 0

@@ -14,9 +14,23 @@ IDS = {uuid: number for number, uuid in enumerate(sorted(SHIPPED), start=1)}
 BY_ID = {IDS[uuid]: columns for uuid, columns in SHIPPED.items()}
 
 
-def test_every_shipped_dataset_can_limit_an_office_viewer() -> None:
+# Brokerage-wide operational data: no office's to see, so closed to offices.
+BROKERAGE_WIDE = {"a3aafabd-5c6e-4755-a489-979528314fd2"}  # sync_runs
+
+
+def test_every_shipped_dataset_but_the_sync_runs_can_limit_an_office_viewer() -> None:
     assert SHIPPED
-    assert all("profile_id" in columns for columns in SHIPPED.values())
+    assert BROKERAGE_WIDE.issubset(SHIPPED)
+    assert {
+        uuid for uuid, columns in SHIPPED.items() if "profile_id" not in columns
+    } == BROKERAGE_WIDE
+
+
+def test_office_and_agent_viewers_see_nothing_of_the_sync_runs() -> None:
+    for viewer in (Viewer.office(101), Viewer.agent("bo@x.example")):
+        rules = {rule["dataset"]: rule["clause"] for rule in rls_rules(viewer, BY_ID)}
+
+        assert {rules[IDS[uuid]] for uuid in BROKERAGE_WIDE} == {NO_ROWS}
 
 
 @pytest.mark.parametrize(

@@ -114,7 +114,7 @@ def test_a_full_sync_lands_every_loop_and_a_second_spends_only_list_pages(
         settings = settings_for(database_url, simulator)
         first = sync_once(settings)
         participant_requests = endpoint_count(simulator, PARTICIPANTS)
-        history = query(settings, f"SELECT count(*) FROM {SCHEMA}.payload_history")
+        history = query(settings, f"SELECT count(*) FROM {SCHEMA}.payload_version")
         second = sync_once(settings)
 
         assert endpoint_count(simulator, PARTICIPANTS) == participant_requests
@@ -133,7 +133,7 @@ def test_a_full_sync_lands_every_loop_and_a_second_spends_only_list_pages(
     assert missing == [(0,)]
     assert (second.counts.participants_fetched, second.counts.loops_changed) == (0, 0)
     assert second.counts.requests < first.counts.pages
-    assert query(settings, f"SELECT count(*) FROM {SCHEMA}.payload_history") == history
+    assert query(settings, f"SELECT count(*) FROM {SCHEMA}.payload_version") == history
 
 
 def test_links_follow_the_listings_of_active_profiles(

@@ -177,7 +177,7 @@ def test_purge_keeps_current_payloads_and_deletes_what_the_policy_ends(
     # Loop 1: the 100- and 50-day-old summaries go, the current one stays.
     assert query(
         retained,
-        "SELECT entity_id, kind, payload->>'status' FROM {raw}.payload_history "
+        "SELECT entity_id, kind, payload->>'status' FROM {raw}.payload_version "
         "ORDER BY 1, 2",
     ) == [(1, "details", None), (1, "summary", "SOLD")]
     assert query(retained, "SELECT loop_id FROM {raw}.loop") == [(1,)]
@@ -193,7 +193,7 @@ def test_without_a_policy_purge_deletes_nothing(retained: Settings) -> None:
     result = purge(unlimited, now=NOW)
 
     assert result.cutoff is None
-    assert query(retained, "SELECT count(*) FROM {raw}.payload_history") == [(6,)]
+    assert query(retained, "SELECT count(*) FROM {raw}.payload_version") == [(6,)]
 
 
 @pytest.mark.parametrize(

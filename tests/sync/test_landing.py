@@ -89,9 +89,10 @@ def test_landing_the_same_page_twice_adds_no_history(conn: db.Connection) -> Non
     first = land(conn, page, participants={1: PEOPLE})
     second = land(conn, page, participants={1: PEOPLE}, now=LATER)
 
-    assert (first.loops, first.new_payloads) == (2, 5)
-    assert (second.loops, second.new_payloads) == (2, 0)
-    assert count(conn, "payload_history") == 5
+    assert (first.loops, first.written) == (2, 2)
+    assert (second.loops, second.written) == (2, 0)
+    assert count(conn, "payload_version") == 5
+    assert count(conn, "payload_history") == 0
     assert count(conn, "loop") == 2
 
 
@@ -100,9 +101,10 @@ def test_a_changed_payload_adds_one_history_row(conn: db.Connection) -> None:
     changed = loop_item(1, updated="2024-05-02T10:00:00Z", status="SOLD")
     result = land(conn, [changed], now=LATER)
 
-    assert result.new_payloads == 1
-    assert count(conn, "payload_history", "kind = 'summary'") == 2
-    assert count(conn, "payload_history", "kind = 'details'") == 1
+    assert result.written == 1
+    assert count(conn, "payload_version", "kind = 'summary'") == 2
+    assert count(conn, "payload_version", "kind = 'details'") == 1
+    assert count(conn, "payload_history") == 1
     row = conn.execute(
         f"SELECT summary->>'status', loop_updated, fetched_at, first_seen_at "
         f"FROM {SCHEMA}.loop WHERE loop_id = 1"
@@ -230,7 +232,7 @@ def test_history_is_keyed_by_the_hash_of_canonical_json(conn: db.Connection) -> 
     canonical = json.dumps(summary, sort_keys=True, separators=(",", ":"))
 
     row = conn.execute(
-        f"SELECT content_hash, payload FROM {SCHEMA}.payload_history "
+        f"SELECT content_hash, payload FROM {SCHEMA}.payload_version "
         "WHERE kind = 'summary' AND entity_id = 9"
     ).fetchone()
     assert row is not None
@@ -272,7 +274,7 @@ def test_profiles_land_with_history_and_bad_ones_are_quarantined(
     assert [p["id"] for p in result.profiles] == [10, 20]
     assert result.quarantined == 1
     assert count(conn, "profile") == 2
-    assert count(conn, "payload_history", "kind = 'profile'") == 2
+    assert count(conn, "payload_version", "kind = 'profile'") == 2
     assert count(conn, "quarantine", "source = 'profile'") == 2
 
 

@@ -16,6 +16,7 @@ TABLES = {
     "loop_merge",
     "loop_profile",
     "payload_history",
+    "payload_version",
     "pending_fetch",
     "profile",
     "profile_lease",

@@ -65,7 +65,7 @@ def test_a_sweep_marks_loops_gone_and_keeps_their_history(
 ) -> None:
     settings = settings_for(database_url, simulator)
     sync_once(settings)
-    history = query(settings, "SELECT count(*) FROM {raw}.payload_history")
+    history = query(settings, "SELECT count(*) FROM {raw}.payload_version")
     gone = {e.loop_id for e in newest_first(data, company_id(data))[10:15]}
     drop(data, gone)
 
@@ -74,7 +74,7 @@ def test_a_sweep_marks_loops_gone_and_keeps_their_history(
     assert removed(settings) == gone
     assert result.loops_removed == len(gone)
     assert result.incomplete_profiles == ()
-    assert query(settings, "SELECT count(*) FROM {raw}.payload_history") == history
+    assert query(settings, "SELECT count(*) FROM {raw}.payload_version") == history
     links = query(
         settings,
         "SELECT DISTINCT loop_id FROM {raw}.loop_profile WHERE removed_at IS NOT NULL",
@@ -179,7 +179,7 @@ def test_a_merge_points_the_old_loop_at_its_successor(
     assert sorted(merges) == [(1, 2), (old, new)]
     assert removed(settings) == {old}
     history = query(
-        settings, "SELECT count(*) FROM {raw}.payload_history WHERE entity_id = %s", old
+        settings, "SELECT count(*) FROM {raw}.payload_version WHERE entity_id = %s", old
     )
     assert history[0][0] >= 2
 

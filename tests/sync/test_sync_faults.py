@@ -73,8 +73,8 @@ TABLES = {
     "participants_for_updated FROM {raw}.loop ORDER BY loop_id",
     "loop_profile": "SELECT loop_id, profile_id FROM {raw}.loop_profile ORDER BY 1, 2",
     "profile": "SELECT profile_id, payload FROM {raw}.profile ORDER BY 1",
-    "payload_history": "SELECT kind, entity_id, content_hash, payload "
-    "FROM {raw}.payload_history ORDER BY 1, 2, 3",
+    "payload_version": "SELECT kind, entity_id, content_hash, payload, current "
+    "FROM {raw}.payload_version ORDER BY 1, 2, 3",
 }
 
 
@@ -145,8 +145,8 @@ def tables(settings: Settings) -> dict[str, Sequence[tuple[Any, ...]]]:
 
 
 def by_key(rows: Sequence[tuple[Any, ...]]) -> dict[tuple[Any, ...], Any]:
-    """History rows by (kind, entity id, content hash)."""
-    return {tuple(row[:3]): row[3] for row in rows}
+    """Payload versions by (kind, entity id, content hash): (payload, current)."""
+    return {tuple(row[:3]): tuple(row[3:]) for row in rows}
 
 
 def moved_loops(data: SimulatedData) -> set[int]:
@@ -193,8 +193,8 @@ def test_a_sync_through_faults_lands_what_a_clean_sync_lands(
     assert landed["loop"] == expected["loop"]
     assert landed["loop_profile"] == expected["loop_profile"]
     assert landed["profile"] == expected["profile"]
-    history = by_key(landed["payload_history"])
-    clean_history = by_key(expected["payload_history"])
+    history = by_key(landed["payload_version"])
+    clean_history = by_key(expected["payload_version"])
     assert {key: history.get(key) for key in clean_history} == clean_history
     # Only a loop updated while it was synced leaves an earlier version behind.
     earlier = {

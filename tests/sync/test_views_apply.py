@@ -6,6 +6,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from sync.views import apply_views, build_views, render_views_sql
 OBJECTS = {
     "agent_credits": "table",
     "agent_monthly_production": "table",
+    "agent_ytd_production": "table",
     "agents": "view",
     "daily_production": "table",
     "data_quality": "table",
@@ -33,6 +35,7 @@ OBJECTS = {
     "production_pieces": "view",
     "production_summary": "view",
     "sync_freshness": "view",
+    "sync_runs": "view",
     "team_monthly_production": "table",
 }
 PARSING_VIEWS = sorted(OBJECTS)
@@ -172,6 +175,7 @@ def test_reader_reads_reporting_and_nothing_raw(
         assert parsed.fetchone() is not None
         assert reader.execute("SELECT count(*) FROM reporting.data_quality")
         assert reader.execute("SELECT count(*) FROM reporting.sync_freshness")
+        assert reader.execute("SELECT count(*) FROM reporting.sync_runs")
         # The brokerage configuration only through the views that read it.
         assert reader.execute("SELECT count(*) FROM reporting.agents")
         assert reader.execute("SELECT count(*) FROM reporting.production_summary")
@@ -185,6 +189,25 @@ def test_reader_reads_reporting_and_nothing_raw(
         ):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 reader.execute(f"SELECT * FROM {table}")
+
+
+def test_charts_call_the_anchor_date_as_superset_runs_them(
+    conn: psycopg.Connection[Any], settings: Settings, database_url: str
+) -> None:
+    apply_views(conn, replace(settings, reporting_reader_password=Secret("pw-2")))
+    reader_url = make_conninfo(
+        database_url, user=settings.reporting_reader_role, password="pw-2"
+    )
+
+    with psycopg.connect(reader_url, autocommit=True) as reader:
+        # What Superset's Postgres engine runs before a dataset's query.
+        reader.execute('SET search_path = "reporting"')
+        today = reader.execute("SELECT period_anchor(), current_date").fetchone()
+        reader.execute("SET dotloop_reporter.anchor_date = '2024-02-29'")
+        anchored = reader.execute("SELECT period_anchor()").fetchone()
+
+    assert today is not None and today[0] == today[1]
+    assert anchored == (date(2024, 2, 29),)
 
 
 def test_reader_password_is_stored_hashed(

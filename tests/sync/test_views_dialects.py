@@ -60,6 +60,7 @@ def test_dialect_sql_parses_back_in_its_dialect(dialect: str) -> None:
         ("TABLE", "daily_production"),
         ("TABLE", "agent_monthly_production"),
         ("TABLE", "team_monthly_production"),
+        ("TABLE", "agent_ytd_production"),
         ("TABLE", "pipeline"),
     }
 
@@ -81,6 +82,12 @@ def test_left_out_views_are_named_in_the_header(dialect: str) -> None:
         "-- Left out: agents: reads the brokerage configuration, which stays "
         "in Postgres." in header
     )
+    # Views over the raw replica: the warehouse gets the fast tables only.
+    for view in ("sync_freshness", "sync_runs"):
+        assert (
+            f"-- Left out: {view}: reads the dotloop_raw schema, which stays in "
+            "Postgres." in header
+        )
     assert "jsonb" not in script.split("\n\n", 1)[1]
     assert "reporting_lib." not in script.split("\n\n", 1)[1]
 

@@ -27,6 +27,7 @@ TABLES = [
     "daily_production",
     "agent_monthly_production",
     "team_monthly_production",
+    "agent_ytd_production",
     "pipeline",
 ]
 BROKERAGE_FILE = PROJECT_ROOT / "tests" / "fixtures" / "ledger_brokerage.yaml"
@@ -168,6 +169,26 @@ def test_refresh_replaces_what_changed(
     assert result.loops_changed == loops
     for table in TABLES:
         assert differences(ledger, table) == [], table
+
+
+def test_deleted_loops_are_logged_until_a_later_refresh_passed_them(
+    ledger: Conn, settings: Settings
+) -> None:
+    purge_loop(ledger)
+    refresh_reporting(ledger, settings)
+    logged = "SELECT loop_id FROM reporting_lib.loop_deletions"
+    assert ledger.execute(logged).fetchall() == [(5003,)]
+    # As if the next night's refresh came: the mark has moved past it.
+    ledger.execute(
+        "UPDATE reporting_lib.loop_deletions "
+        "SET deleted_at = deleted_at - interval '1 day'"
+    )
+
+    result = refresh_reporting(ledger, settings)
+
+    assert result.loops_changed == 0
+    assert ledger.execute(logged).fetchall() == []
+    assert differences(ledger, "loops") == []
 
 
 def test_renamed_agent_is_renamed_on_every_loop(

@@ -23,6 +23,18 @@ columns:
 """
 
 
+OVER_ROWS = (
+    GOOD
+    + """\
+  - name: latest
+    type: bigint
+    over_rows: true
+    sql: max(loop_id) OVER (PARTITION BY loop_id % 2)
+    description: The newest loop of the same parity.
+"""
+)
+
+
 def write_specs(directory: Path, files: dict[str, str]) -> Path:
     for name, text in files.items():
         (directory / name).write_text(textwrap.dedent(text), "utf-8")
@@ -223,6 +235,32 @@ BAD_SPECS = [
         "a.yaml: where: cannot use an aggregate or window column",
         id="where-on-aggregate",
     ),
+    pytest.param(
+        {"a.yaml": GOOD + "    over_rows: yes please\n"},
+        "a.yaml: columns.loop_id.over_rows: must be true or false",
+        id="over-rows-not-boolean",
+    ),
+    pytest.param(
+        {"a.yaml": OVER_ROWS + "group_by: [l.loop_id]\n"},
+        "a.yaml: columns.latest.over_rows: needs a single-source view, ungrouped",
+        id="over-rows-grouped",
+    ),
+    pytest.param(
+        {
+            "a.yaml": OVER_ROWS
+            + "materialize:\n  rebuild_by: latest\n  rebuild_from: a.latest\n"
+        },
+        "a.yaml: materialize.rebuild_by: must be loop_id with over_rows columns",
+        id="over-rows-rebuilt-by-other-key",
+    ),
+    pytest.param(
+        {
+            "a.yaml": replace(OVER_ROWS, "PARTITION BY loop_id % 2", "")
+            + "materialize: true\n"
+        },
+        "a.yaml: columns: over_rows columns need windows partitioned by a common",
+        id="over-rows-without-partition",
+    ),
 ]
 
 
@@ -288,6 +326,24 @@ def test_aggregate_columns_are_written_out_where_used(tmp_path: Path) -> None:
         "CAST((\n    CAST(COUNT(*) AS BIGINT)\n  ) / SUM((\n    CAST(COUNT(*) AS "
         "BIGINT)\n  )) OVER () AS NUMERIC) AS share"
     ) in view.create
+
+
+def test_over_rows_columns_are_computed_over_the_rows(tmp_path: Path) -> None:
+    text = replace(OVER_ROWS, "loop_id % 2", "parity") + (
+        "  - name: parity\n    type: bigint\n    sql: l.loop_id % 2\n"
+        "    description: Odd or even.\n"
+        "materialize: true\n"
+    )
+
+    table = build_views(Settings(), write_specs(tmp_path, {"a.yaml": text}))[0]
+
+    assert table.over_rows == ("latest",)
+    assert table.settle_key == "parity"
+    assert "MAX(_rows.loop_id) OVER (PARTITION BY _rows.parity)" in table.fill
+    assert ") AS _rows" in table.fill
+    assert "CAST(NULL AS BIGINT) AS latest" in table.row_select
+    assert "FROM reporting.a AS _rows" in table.settle_select
+    assert "_rows.latest AS stored_latest" in table.settle_select
 
 
 def test_config_tables_are_read_in_the_config_schema(tmp_path: Path) -> None:

@@ -20,10 +20,11 @@ from connector.simulator.touch import touch_loop
 from connector.simulator.webhooks import event_body, send_event, signed_headers
 from sync import db
 from sync.errors import ConfigurationError
+from sync.loop_sync import sync_loop
 from sync.settings import Settings
 from sync.tasks import TaskApp, build_client, create_app
 from sync.webhook_server import WebhookServer, build_receiver
-from sync.webhooks import MemorySeenEvents, RedisSeenEvents, seen_events, sync_loop
+from sync.webhooks import MemorySeenEvents, RedisSeenEvents, seen_events
 
 SECRET = "whsec-webhooks-test"
 # Dotloop gives a receiver 5 s; a sanity bound only, the receiver never waits.

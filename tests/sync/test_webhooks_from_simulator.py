@@ -28,11 +28,12 @@ from connector.simulator import SimulatedData, Simulator, generate_brokerage
 from connector.simulator.faults import ApiCall, Handler
 from connector.simulator.wire import Response, error_response
 from sync import db
+from sync.loop_sync import sync_loop
 from sync.settings import Settings
 from sync.tasks import TaskApp, build_client, create_app
 from sync.webhook_server import WebhookServer, build_receiver
 from sync.webhook_subscriptions import subscribe
-from sync.webhooks import MemorySeenEvents, sync_loop
+from sync.webhooks import MemorySeenEvents
 
 SECRET = "whsec-end-to-end-5e2a"
 # Long enough for any machine: waiting on an event, never timing it.
@@ -188,7 +189,7 @@ def test_a_loop_synced_alone_lands_as_the_listing_landed_it(
     profile_id = company_id(brokerage)
     loop_ids = listed_loops(brokerage, profile_id, 5)
     sync_once(settings)
-    history = "SELECT count(*) FROM {raw}.payload_history"
+    history = "SELECT count(*) FROM {raw}.payload_version"
     listed = {loop_id: stored_loop(settings, loop_id) for loop_id in loop_ids}
     (payloads,) = query(settings, history)
 

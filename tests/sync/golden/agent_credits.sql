@@ -31,12 +31,13 @@ CREATE TABLE reporting.agent_credits (
   pre_cap_company_dollar NUMERIC,
   company_dollar NUMERIC,
   deal_fees NUMERIC,
-  agent_net NUMERIC
+  agent_net NUMERIC,
+  name_on_loop TEXT,
+  loop_updated TIMESTAMPTZ,
+  plan_cap NUMERIC
 );
 
 CREATE INDEX agent_credits_loop_id_idx ON reporting.agent_credits(loop_id);
-
-CREATE INDEX agent_credits_agent_email_idx ON reporting.agent_credits(agent_email);
 
 CREATE INDEX agent_credits_closing_date_idx ON reporting.agent_credits(closing_date);
 
@@ -110,60 +111,61 @@ COMMENT ON COLUMN reporting.agent_credits.deal_fees IS 'The plan''s per-deal fee
 
 COMMENT ON COLUMN reporting.agent_credits.agent_net IS 'What the agent takes home of this credit: adjusted_gci_credit - company_dollar - deal_fees.';
 
+COMMENT ON COLUMN reporting.agent_credits.name_on_loop IS 'The agent''s name as this credit gives it: the roster''s, else the participant''s full name on the loop (agent_name picks one per agent).';
+
+COMMENT ON COLUMN reporting.agent_credits.loop_updated IS 'When the loop was last updated in Dotloop.';
+
+COMMENT ON COLUMN reporting.agent_credits.plan_cap IS 'The cap of the agent''s plan (reporting_config.plan.cap); NULL without a plan or a cap.';
+
 INSERT INTO reporting.agent_credits
 SELECT
-  CAST(s.loop_id AS BIGINT) AS loop_id,
-  CAST(s.profile_id AS BIGINT) AS profile_id,
-  CAST(COALESCE(r.office, s.office) AS TEXT) AS office,
-  CAST(r.team AS TEXT) AS team,
-  CAST(s.loop_name AS TEXT) AS loop_name,
-  CAST(s.side AS TEXT) AS side,
-  CAST(p.email AS TEXT) AS agent_email,
+  _rows.loop_id,
+  _rows.profile_id,
+  _rows.office,
+  _rows.team,
+  _rows.loop_name,
+  _rows.side,
+  _rows.agent_email,
   CAST(COALESCE(
-    r.name,
-    FIRST_VALUE(p.full_name) OVER (
-      PARTITION BY p.email
-      ORDER BY p.full_name IS NULL, s.loop_updated DESC NULLS LAST, s.loop_id DESC
+    FIRST_VALUE(_rows.name_on_loop) OVER (
+      PARTITION BY _rows.agent_email
+      ORDER BY _rows.name_on_loop IS NULL, _rows.loop_updated DESC NULLS LAST, _rows.loop_id DESC
     ),
-    p.email
+    _rows.agent_email
   ) AS TEXT) AS agent_name,
-  CAST(p.role AS TEXT) AS agent_role,
-  CAST(s.transaction_type AS TEXT) AS transaction_type,
-  CAST(s.status AS TEXT) AS status,
-  CAST(s.is_closed AS BOOLEAN) AS is_closed,
-  CAST(s.closing_date AS DATE) AS closing_date,
-  CAST(s.closing_month AS DATE) AS closing_month,
-  CAST(s.closing_year AS INT) AS closing_year,
-  CAST(s.projected_close_month AS DATE) AS projected_close_month,
-  CAST(s.days_to_close AS INT) AS days_to_close,
-  CAST(s.days_on_market AS INT) AS days_on_market,
-  CAST(s.agent_count AS INT) AS agents_on_side,
-  CAST(s.gci / s.agent_count AS NUMERIC) AS gci_credit,
-  CAST(s.volume / s.agent_count AS NUMERIC) AS volume_credit,
-  _c0.unit_credit AS unit_credit,
-  CAST(s.referral_fee / s.agent_count AS NUMERIC) AS referral_fee_credit,
-  _c0.adjusted_gci_credit AS adjusted_gci_credit,
+  _rows.agent_role,
+  _rows.transaction_type,
+  _rows.status,
+  _rows.is_closed,
+  _rows.closing_date,
+  _rows.closing_month,
+  _rows.closing_year,
+  _rows.projected_close_month,
+  _rows.days_to_close,
+  _rows.days_on_market,
+  _rows.agents_on_side,
+  _rows.gci_credit,
+  _rows.volume_credit,
+  _rows.unit_credit,
+  _rows.referral_fee_credit,
+  _rows.adjusted_gci_credit,
+  _rows.transactions,
+  _rows.gci_rule,
+  _rows.plan_name,
+  _rows.cap_year_start,
+  _rows.pre_cap_company_dollar,
   CAST(CASE
-    WHEN ROW_NUMBER() OVER (PARTITION BY p.email, s.loop_id ORDER BY s.side, p.participant_order) = 1
-    THEN 1
-    ELSE 0
-  END AS INT) AS transactions,
-  CAST(s.gci_rule AS TEXT) AS gci_rule,
-  CAST(r.plan AS TEXT) AS plan_name,
-  _c0.cap_year_start AS cap_year_start,
-  _c1.pre_cap_company_dollar AS pre_cap_company_dollar,
-  CAST(CASE
-    WHEN _c1.pre_cap_company_dollar IS NULL
+    WHEN _rows.pre_cap_company_dollar IS NULL
     THEN NULL
-    WHEN pl.cap IS NULL
-    THEN _c1.pre_cap_company_dollar
+    WHEN _rows.plan_cap IS NULL
+    THEN _rows.pre_cap_company_dollar
     ELSE LEAST(
-      _c1.pre_cap_company_dollar,
+      _rows.pre_cap_company_dollar,
       GREATEST(
-        pl.cap - COALESCE(
-          SUM(_c1.pre_cap_company_dollar) OVER (
-            PARTITION BY p.email, _c0.cap_year_start
-            ORDER BY s.closing_date, s.loop_id, s.side
+        _rows.plan_cap - COALESCE(
+          SUM(_rows.pre_cap_company_dollar) OVER (
+            PARTITION BY _rows.agent_email, _rows.cap_year_start
+            ORDER BY _rows.closing_date, _rows.loop_id, _rows.side
             ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
           ),
           0
@@ -172,20 +174,20 @@ SELECT
       )
     )
   END AS NUMERIC) AS company_dollar,
-  _c1.deal_fees AS deal_fees,
-  CAST(_c0.adjusted_gci_credit - (
+  _rows.deal_fees,
+  CAST(_rows.adjusted_gci_credit - (
     CAST(CASE
-      WHEN _c1.pre_cap_company_dollar IS NULL
+      WHEN _rows.pre_cap_company_dollar IS NULL
       THEN NULL
-      WHEN pl.cap IS NULL
-      THEN _c1.pre_cap_company_dollar
+      WHEN _rows.plan_cap IS NULL
+      THEN _rows.pre_cap_company_dollar
       ELSE LEAST(
-        _c1.pre_cap_company_dollar,
+        _rows.pre_cap_company_dollar,
         GREATEST(
-          pl.cap - COALESCE(
-            SUM(_c1.pre_cap_company_dollar) OVER (
-              PARTITION BY p.email, _c0.cap_year_start
-              ORDER BY s.closing_date, s.loop_id, s.side
+          _rows.plan_cap - COALESCE(
+            SUM(_rows.pre_cap_company_dollar) OVER (
+              PARTITION BY _rows.agent_email, _rows.cap_year_start
+              ORDER BY _rows.closing_date, _rows.loop_id, _rows.side
               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
             ),
             0
@@ -194,44 +196,80 @@ SELECT
         )
       )
     END AS NUMERIC)
-  ) - _c1.deal_fees AS NUMERIC) AS agent_net
-FROM reporting.loop_sides AS s
-JOIN reporting.loop_participants AS p
-  ON p.loop_id = s.loop_id AND p.agent_side = s.side
-CROSS JOIN (
+  ) - _rows.deal_fees AS NUMERIC) AS agent_net,
+  _rows.name_on_loop,
+  _rows.loop_updated,
+  _rows.plan_cap
+FROM (
   SELECT
-    EXISTS(
-      SELECT
-        1
-      FROM reporting_config.agent
-    ) AS loaded
-) AS roster
-LEFT JOIN reporting_config.agent AS r
-  ON r.email = p.email
-LEFT JOIN reporting_config.plan AS pl
-  ON pl.name = r.plan
-CROSS JOIN LATERAL (
-  SELECT
-    CAST(s.units / s.agent_count AS NUMERIC) AS unit_credit,
-    CAST(s.adjusted_gci / s.agent_count AS NUMERIC) AS adjusted_gci_credit,
+    CAST(s.loop_id AS BIGINT) AS loop_id,
+    CAST(s.profile_id AS BIGINT) AS profile_id,
+    CAST(COALESCE(r.office, s.office) AS TEXT) AS office,
+    CAST(r.team AS TEXT) AS team,
+    CAST(s.loop_name AS TEXT) AS loop_name,
+    CAST(s.side AS TEXT) AS side,
+    CAST(p.email AS TEXT) AS agent_email,
+    CAST(p.role AS TEXT) AS agent_role,
+    CAST(s.transaction_type AS TEXT) AS transaction_type,
+    CAST(s.status AS TEXT) AS status,
+    CAST(s.is_closed AS BOOLEAN) AS is_closed,
+    CAST(s.closing_date AS DATE) AS closing_date,
+    CAST(s.closing_month AS DATE) AS closing_month,
+    CAST(s.closing_year AS INT) AS closing_year,
+    CAST(s.projected_close_month AS DATE) AS projected_close_month,
+    CAST(s.days_to_close AS INT) AS days_to_close,
+    CAST(s.days_on_market AS INT) AS days_on_market,
+    CAST(s.agent_count AS INT) AS agents_on_side,
+    CAST(s.gci / s.agent_count AS NUMERIC) AS gci_credit,
+    CAST(s.volume / s.agent_count AS NUMERIC) AS volume_credit,
+    _c0.unit_credit AS unit_credit,
+    CAST(s.referral_fee / s.agent_count AS NUMERIC) AS referral_fee_credit,
+    _c0.adjusted_gci_credit AS adjusted_gci_credit,
     CAST(CASE
-      WHEN NOT pl.name IS NULL AND s.is_closed
-      THEN reporting_lib.cap_year_start(r.anniversary, s.closing_date)
-    END AS DATE) AS cap_year_start
-  OFFSET 0
-) AS _c0
-CROSS JOIN LATERAL (
-  SELECT
+      WHEN ROW_NUMBER() OVER (PARTITION BY p.email, s.loop_id ORDER BY s.side, p.participant_order) = 1
+      THEN 1
+      ELSE 0
+    END AS INT) AS transactions,
+    CAST(s.gci_rule AS TEXT) AS gci_rule,
+    CAST(r.plan AS TEXT) AS plan_name,
+    _c0.cap_year_start AS cap_year_start,
     CAST(CASE
       WHEN NOT _c0.cap_year_start IS NULL
       THEN _c0.adjusted_gci_credit * (
         100 - pl.agent_split_percent
       ) / 100
     END AS NUMERIC) AS pre_cap_company_dollar,
-    CAST(CASE WHEN NOT _c0.cap_year_start IS NULL THEN pl.per_deal_fee * _c0.unit_credit END AS NUMERIC) AS deal_fees
-  OFFSET 0
-) AS _c1
-WHERE
-  NOT p.email IS NULL AND (
-    NOT roster.loaded OR NOT r.email IS NULL
-  );
+    CAST(CASE WHEN NOT _c0.cap_year_start IS NULL THEN pl.per_deal_fee * _c0.unit_credit END AS NUMERIC) AS deal_fees,
+    CAST(COALESCE(r.name, p.full_name) AS TEXT) AS name_on_loop,
+    CAST(s.loop_updated AS TIMESTAMPTZ) AS loop_updated,
+    CAST(pl.cap AS NUMERIC) AS plan_cap
+  FROM reporting.loop_sides AS s
+  JOIN reporting.loop_participants AS p
+    ON p.loop_id = s.loop_id AND p.agent_side = s.side
+  CROSS JOIN (
+    SELECT
+      EXISTS(
+        SELECT
+          1
+        FROM reporting_config.agent
+      ) AS loaded
+  ) AS roster
+  LEFT JOIN reporting_config.agent AS r
+    ON r.email = p.email
+  LEFT JOIN reporting_config.plan AS pl
+    ON pl.name = r.plan
+  CROSS JOIN LATERAL (
+    SELECT
+      CAST(s.units / s.agent_count AS NUMERIC) AS unit_credit,
+      CAST(s.adjusted_gci / s.agent_count AS NUMERIC) AS adjusted_gci_credit,
+      CAST(CASE
+        WHEN NOT pl.name IS NULL AND s.is_closed
+        THEN reporting_lib.cap_year_start(r.anniversary, s.closing_date)
+      END AS DATE) AS cap_year_start
+    OFFSET 0
+  ) AS _c0
+  WHERE
+    NOT p.email IS NULL AND (
+      NOT roster.loaded OR NOT r.email IS NULL
+    )
+) AS _rows;

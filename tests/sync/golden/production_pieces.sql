@@ -107,10 +107,10 @@ SELECT
   CAST('team' AS TEXT) AS grain,
   CAST(m.team AS TEXT) AS key,
   CAST(CASE WHEN m.closing_month >= p.ytd_start THEN 'ytd' ELSE 'prior' END AS TEXT) AS period,
-  CAST(p.period_anchor AS DATE) AS period_anchor,
-  CAST(p.ytd_start AS DATE) AS ytd_start,
-  CAST(p.prior_ytd_start AS DATE) AS prior_ytd_start,
-  CAST(p.prior_ytd_end AS DATE) AS prior_ytd_end,
+  CAST(MIN(p.period_anchor) AS DATE) AS period_anchor,
+  CAST(MIN(p.ytd_start) AS DATE) AS ytd_start,
+  CAST(MIN(p.prior_ytd_start) AS DATE) AS prior_ytd_start,
+  CAST(MIN(p.prior_ytd_end) AS DATE) AS prior_ytd_end,
   CAST(SUM(m.units) AS NUMERIC) AS units,
   CAST(SUM(m.list_units) AS NUMERIC) AS list_units,
   CAST(SUM(m.buy_units) AS NUMERIC) AS buy_units,
@@ -156,20 +156,16 @@ WHERE
   )
 GROUP BY
   m.team,
-  CASE WHEN m.closing_month >= p.ytd_start THEN 'ytd' ELSE 'prior' END,
-  p.period_anchor,
-  p.ytd_start,
-  p.prior_ytd_start,
-  p.prior_ytd_end
+  CASE WHEN m.closing_month >= p.ytd_start THEN 'ytd' ELSE 'prior' END
 UNION ALL
 SELECT
   CAST('team' AS TEXT) AS grain,
   CAST(c.team AS TEXT) AS key,
   CAST(CASE WHEN c.closing_date >= p.ytd_start THEN 'ytd' ELSE 'prior' END AS TEXT) AS period,
-  CAST(p.period_anchor AS DATE) AS period_anchor,
-  CAST(p.ytd_start AS DATE) AS ytd_start,
-  CAST(p.prior_ytd_start AS DATE) AS prior_ytd_start,
-  CAST(p.prior_ytd_end AS DATE) AS prior_ytd_end,
+  CAST(MIN(p.period_anchor) AS DATE) AS period_anchor,
+  CAST(MIN(p.ytd_start) AS DATE) AS ytd_start,
+  CAST(MIN(p.prior_ytd_start) AS DATE) AS prior_ytd_start,
+  CAST(MIN(p.prior_ytd_end) AS DATE) AS prior_ytd_end,
   CAST(SUM(c.unit_credit) AS NUMERIC) AS units,
   CAST(COALESCE(SUM(c.unit_credit) FILTER(WHERE
     c.side = 'sell'), 0) AS NUMERIC) AS list_units,
@@ -224,37 +220,33 @@ WHERE
   )
 GROUP BY
   c.team,
-  CASE WHEN c.closing_date >= p.ytd_start THEN 'ytd' ELSE 'prior' END,
-  p.period_anchor,
-  p.ytd_start,
-  p.prior_ytd_start,
-  p.prior_ytd_end
+  CASE WHEN c.closing_date >= p.ytd_start THEN 'ytd' ELSE 'prior' END
 UNION ALL
 SELECT
   CAST('agent' AS TEXT) AS grain,
-  CAST(m.agent_email AS TEXT) AS key,
-  CAST(CASE WHEN m.closing_month >= p.ytd_start THEN 'ytd' ELSE 'prior' END AS TEXT) AS period,
+  CAST(y.agent_email AS TEXT) AS key,
+  CAST(CASE WHEN y.through_month >= p.ytd_start THEN 'ytd' ELSE 'prior' END AS TEXT) AS period,
   CAST(p.period_anchor AS DATE) AS period_anchor,
   CAST(p.ytd_start AS DATE) AS ytd_start,
   CAST(p.prior_ytd_start AS DATE) AS prior_ytd_start,
   CAST(p.prior_ytd_end AS DATE) AS prior_ytd_end,
-  CAST(SUM(m.units) AS NUMERIC) AS units,
-  CAST(SUM(m.list_units) AS NUMERIC) AS list_units,
-  CAST(SUM(m.buy_units) AS NUMERIC) AS buy_units,
-  CAST(SUM(m.gci) AS NUMERIC) AS gci,
-  CAST(SUM(m.adjusted_gci) AS NUMERIC) AS adjusted_gci,
-  CAST(SUM(m.volume) AS NUMERIC) AS volume,
-  CAST(SUM(m.transactions) AS BIGINT) AS transactions,
-  CAST(SUM(m.priced_volume) AS NUMERIC) AS priced_volume,
-  CAST(SUM(m.priced_units) AS NUMERIC) AS priced_units,
-  CAST(SUM(m.days_to_close_total) AS NUMERIC) AS days_to_close_total,
-  CAST(SUM(m.days_to_close_loops) AS NUMERIC) AS days_to_close_loops,
-  CAST(SUM(m.days_on_market_total) AS NUMERIC) AS days_on_market_total,
-  CAST(SUM(m.days_on_market_loops) AS NUMERIC) AS days_on_market_loops,
-  CAST(SUM(m.company_dollar) AS NUMERIC) AS company_dollar,
-  CAST(SUM(m.deal_fees) AS NUMERIC) AS deal_fees,
-  CAST(SUM(m.agent_net) AS NUMERIC) AS agent_net
-FROM reporting.agent_monthly_production AS m
+  CAST(y.units AS NUMERIC) AS units,
+  CAST(y.list_units AS NUMERIC) AS list_units,
+  CAST(y.buy_units AS NUMERIC) AS buy_units,
+  CAST(y.gci AS NUMERIC) AS gci,
+  CAST(y.adjusted_gci AS NUMERIC) AS adjusted_gci,
+  CAST(y.volume AS NUMERIC) AS volume,
+  CAST(y.transactions AS BIGINT) AS transactions,
+  CAST(y.priced_volume AS NUMERIC) AS priced_volume,
+  CAST(y.priced_units AS NUMERIC) AS priced_units,
+  CAST(y.days_to_close_total AS NUMERIC) AS days_to_close_total,
+  CAST(y.days_to_close_loops AS NUMERIC) AS days_to_close_loops,
+  CAST(y.days_on_market_total AS NUMERIC) AS days_on_market_total,
+  CAST(y.days_on_market_loops AS NUMERIC) AS days_on_market_loops,
+  CAST(y.company_dollar AS NUMERIC) AS company_dollar,
+  CAST(y.deal_fees AS NUMERIC) AS deal_fees,
+  CAST(y.agent_net AS NUMERIC) AS agent_net
+FROM reporting.agent_ytd_production AS y
 CROSS JOIN (
   SELECT
     a.anchor AS period_anchor,
@@ -274,29 +266,29 @@ CROSS JOIN (
   OFFSET 0
 ) AS p
 WHERE
-  m.closing_month >= CAST((
+  y.through_month IN (
+    CAST((
+      DATE_TRUNC('MONTH', reporting_lib.period_anchor()) - INTERVAL '1 MONTH'
+    ) AS DATE),
+    CAST((
+      DATE_TRUNC('MONTH', reporting_lib.period_anchor() - INTERVAL '1 YEAR') - INTERVAL '1 MONTH'
+    ) AS DATE)
+  )
+  AND y.through_month >= CAST((
     DATE_TRUNC('YEAR', reporting_lib.period_anchor()) - INTERVAL '1 YEAR'
   ) AS DATE)
-  AND m.closing_month < CAST(DATE_TRUNC('MONTH', reporting_lib.period_anchor()) AS DATE)
   AND (
-    m.closing_month >= p.ytd_start OR m.closing_month < p.prior_month
+    y.through_month >= p.ytd_start OR y.through_month < p.prior_month
   )
-GROUP BY
-  m.agent_email,
-  CASE WHEN m.closing_month >= p.ytd_start THEN 'ytd' ELSE 'prior' END,
-  p.period_anchor,
-  p.ytd_start,
-  p.prior_ytd_start,
-  p.prior_ytd_end
 UNION ALL
 SELECT
   CAST('agent' AS TEXT) AS grain,
   CAST(c.agent_email AS TEXT) AS key,
   CAST(CASE WHEN c.closing_date >= p.ytd_start THEN 'ytd' ELSE 'prior' END AS TEXT) AS period,
-  CAST(p.period_anchor AS DATE) AS period_anchor,
-  CAST(p.ytd_start AS DATE) AS ytd_start,
-  CAST(p.prior_ytd_start AS DATE) AS prior_ytd_start,
-  CAST(p.prior_ytd_end AS DATE) AS prior_ytd_end,
+  CAST(MIN(p.period_anchor) AS DATE) AS period_anchor,
+  CAST(MIN(p.ytd_start) AS DATE) AS ytd_start,
+  CAST(MIN(p.prior_ytd_start) AS DATE) AS prior_ytd_start,
+  CAST(MIN(p.prior_ytd_end) AS DATE) AS prior_ytd_end,
   CAST(SUM(c.unit_credit) AS NUMERIC) AS units,
   CAST(COALESCE(SUM(c.unit_credit) FILTER(WHERE
     c.side = 'sell'), 0) AS NUMERIC) AS list_units,
@@ -350,13 +342,9 @@ WHERE
   )
 GROUP BY
   c.agent_email,
-  CASE WHEN c.closing_date >= p.ytd_start THEN 'ytd' ELSE 'prior' END,
-  p.period_anchor,
-  p.ytd_start,
-  p.prior_ytd_start,
-  p.prior_ytd_end;
+  CASE WHEN c.closing_date >= p.ytd_start THEN 'ytd' ELSE 'prior' END;
 
-COMMENT ON VIEW reporting.production_pieces IS 'The pieces reporting.production_summary adds up, each with its grain (''company'', ''office'', ''team'' or ''agent''), key and period (''ytd'': from January 1 of the anchor''s year to the anchor date; ''prior'': from January 1 of the year before to the same month and day a year earlier). Company and office pieces are days of reporting.daily_production; team and agent pieces whole months of reporting.team_monthly_production and reporting.agent_monthly_production, and for the month of each period''s last day the credits themselves up to that day.';
+COMMENT ON VIEW reporting.production_pieces IS 'The pieces reporting.production_summary adds up, each with its grain (''company'', ''office'', ''team'' or ''agent''), key and period (''ytd'': from January 1 of the anchor''s year to the anchor date; ''prior'': from January 1 of the year before to the same month and day a year earlier). Company and office pieces are days of reporting.daily_production; team pieces whole months of reporting.team_monthly_production, agent pieces the months up to each period''s last month added up (reporting.agent_ytd_production); and for the month of each period''s last day the credits themselves up to that day.';
 
 COMMENT ON COLUMN reporting.production_pieces.grain IS 'What the piece counts for: ''company'', ''office'', ''team'' or ''agent''.';
 

@@ -22,13 +22,15 @@ LEFT JOIN LATERAL (
     r.finished_at,
     r.error
   FROM dotloop_raw.sync_run AS r
+  WHERE
+    r.trigger <> 'webhook'
   ORDER BY
     r.run_id DESC
   LIMIT 1
 ) AS latest
   ON TRUE;
 
-COMMENT ON VIEW reporting.sync_freshness IS 'One row per Dotloop profile the brokerage synced: when its loops were last brought up to date by a sync run that listed them completely, and the latest sync run whatever the profile. The reports are as fresh as last_success_at (plus webhooks, when set up).';
+COMMENT ON VIEW reporting.sync_freshness IS 'One row per Dotloop profile the brokerage synced: when its loops were last brought up to date by a sync run that listed them completely, and the latest sync run or sweep whatever the profile (the one-loop syncs webhooks start are left out). The reports are as fresh as last_success_at (plus webhooks, when set up).';
 
 COMMENT ON COLUMN reporting.sync_freshness.profile_id IS 'The Dotloop profile.';
 
@@ -42,10 +44,10 @@ COMMENT ON COLUMN reporting.sync_freshness.watermark IS 'Loops updated in Dotloo
 
 COMMENT ON COLUMN reporting.sync_freshness.last_sweep_at IS 'When a sweep last listed every loop of the profile (finding loops removed from Dotloop).';
 
-COMMENT ON COLUMN reporting.sync_freshness.latest_run_id IS 'The most recent sync run, of any profile (raw sync_run).';
+COMMENT ON COLUMN reporting.sync_freshness.latest_run_id IS 'The most recent sync run or sweep, of any profile (raw sync_run; webhook loop syncs left out).';
 
-COMMENT ON COLUMN reporting.sync_freshness.latest_run_status IS 'Its status, running, succeeded or failed.';
+COMMENT ON COLUMN reporting.sync_freshness.latest_run_status IS 'Its status: running; succeeded; failed (also a run whose process ended before it finished); or skipped (every profile it chose was being synced by another run, which brings them up to date).';
 
 COMMENT ON COLUMN reporting.sync_freshness.latest_run_started_at IS 'When the most recent sync run started.';
 
-COMMENT ON COLUMN reporting.sync_freshness.latest_run_error IS 'Why the most recent sync run failed, when it did.';
+COMMENT ON COLUMN reporting.sync_freshness.latest_run_error IS 'Why the most recent sync run failed, or which runs held the profiles it skipped; NULL otherwise.';

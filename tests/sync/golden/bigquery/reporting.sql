@@ -2,7 +2,8 @@
 -- Fast tables are written with their columns and comments; fill them from the Postgres tables of the same names in reporting.
 -- Left out: the parsing views (reporting_lib.*), which call Postgres parse functions and jsonb operators on the stored payloads.
 -- Left out: comments (bigquery has no COMMENT ON).
--- Left out: sync_freshness: calls reporting_lib.parse_text (Postgres only).
+-- Left out: sync_freshness: reads the dotloop_raw schema, which stays in Postgres.
+-- Left out: sync_runs: reads the dotloop_raw schema, which stays in Postgres.
 -- Left out: agents: reads the brokerage configuration, which stays in Postgres.
 -- Left out: production_pieces: calls reporting_lib.period_anchor (Postgres only).
 -- Left out: production_summary: reads production_pieces, left out too.
@@ -136,7 +137,10 @@ CREATE TABLE reporting.agent_credits (
   pre_cap_company_dollar NUMERIC(38, 9),
   company_dollar NUMERIC(38, 9),
   deal_fees NUMERIC(38, 9),
-  agent_net NUMERIC(38, 9)
+  agent_net NUMERIC(38, 9),
+  name_on_loop STRING,
+  loop_updated TIMESTAMP,
+  plan_cap NUMERIC(38, 9)
 );
 
 CREATE TABLE reporting.daily_production (
@@ -211,6 +215,28 @@ CREATE TABLE reporting.team_monthly_production (
   closing_month DATE,
   closing_year INT64,
   team STRING,
+  units NUMERIC(38, 9),
+  list_units NUMERIC(38, 9),
+  buy_units NUMERIC(38, 9),
+  gci NUMERIC(38, 9),
+  adjusted_gci NUMERIC(38, 9),
+  volume NUMERIC(38, 9),
+  transactions INT64,
+  priced_volume NUMERIC(38, 9),
+  priced_units NUMERIC(38, 9),
+  days_to_close_total INT64,
+  days_to_close_loops INT64,
+  days_on_market_total INT64,
+  days_on_market_loops INT64,
+  company_dollar NUMERIC(38, 9),
+  deal_fees NUMERIC(38, 9),
+  agent_net NUMERIC(38, 9)
+);
+
+CREATE TABLE reporting.agent_ytd_production (
+  agent_email STRING,
+  closing_year INT64,
+  through_month DATE,
   units NUMERIC(38, 9),
   list_units NUMERIC(38, 9),
   buy_units NUMERIC(38, 9),

@@ -1,7 +1,8 @@
 -- The reporting schema of dotloop-reporter for duckdb, generated from datasets/*.yaml by sqlglot.
 -- Fast tables are written with their columns and comments; fill them from the Postgres tables of the same names in reporting.
 -- Left out: the parsing views (reporting_lib.*), which call Postgres parse functions and jsonb operators on the stored payloads.
--- Left out: sync_freshness: calls reporting_lib.parse_text (Postgres only).
+-- Left out: sync_freshness: reads the dotloop_raw schema, which stays in Postgres.
+-- Left out: sync_runs: reads the dotloop_raw schema, which stays in Postgres.
 -- Left out: agents: reads the brokerage configuration, which stays in Postgres.
 -- Left out: production_pieces: calls reporting_lib.period_anchor (Postgres only).
 -- Left out: production_summary: reads production_pieces, left out too.
@@ -317,7 +318,10 @@ CREATE TABLE reporting.agent_credits (
   pre_cap_company_dollar DECIMAL(38, 9),
   company_dollar DECIMAL(38, 9),
   deal_fees DECIMAL(38, 9),
-  agent_net DECIMAL(38, 9)
+  agent_net DECIMAL(38, 9),
+  name_on_loop TEXT,
+  loop_updated TIMESTAMPTZ,
+  plan_cap DECIMAL(38, 9)
 );
 
 COMMENT ON TABLE reporting.agent_credits IS 'One row per loop, represented side and agent working it: a LISTING_AGENT on the sell side; a BUYING_AGENT, or TENANT_AGENT on a lease, on the buy side. The agents of a side share its GCI, volume and unit equally. Agents are identified by e-mail (lower-cased); agents without one get no credit and, once a roster is loaded (reporting_config.agent), only roster agents get credits. With a commission plan, each closed credit shows the company dollar (capped per cap year), the per-deal fees and the agent''s net. Sum the credits over rows with is_closed for an agent''s or a team''s production; company and office totals come from reporting.loop_sides, which also counts sides without an agent.';
@@ -385,6 +389,12 @@ COMMENT ON COLUMN reporting.agent_credits.company_dollar IS 'What the brokerage 
 COMMENT ON COLUMN reporting.agent_credits.deal_fees IS 'The plan''s per-deal fee for this closed credit: per_deal_fee x unit_credit (a referral, with no unit, pays none).';
 
 COMMENT ON COLUMN reporting.agent_credits.agent_net IS 'What the agent takes home of this credit: adjusted_gci_credit - company_dollar - deal_fees.';
+
+COMMENT ON COLUMN reporting.agent_credits.name_on_loop IS 'The agent''s name as this credit gives it: the roster''s, else the participant''s full name on the loop (agent_name picks one per agent).';
+
+COMMENT ON COLUMN reporting.agent_credits.loop_updated IS 'When the loop was last updated in Dotloop.';
+
+COMMENT ON COLUMN reporting.agent_credits.plan_cap IS 'The cap of the agent''s plan (reporting_config.plan.cap); NULL without a plan or a cap.';
 
 CREATE TABLE reporting.daily_production (
   closing_date DATE,
@@ -635,3 +645,65 @@ COMMENT ON COLUMN reporting.team_monthly_production.company_dollar IS 'Company d
 COMMENT ON COLUMN reporting.team_monthly_production.deal_fees IS 'Per-deal fees of the credits.';
 
 COMMENT ON COLUMN reporting.team_monthly_production.agent_net IS 'The agents'' net of the credits.';
+
+CREATE TABLE reporting.agent_ytd_production (
+  agent_email TEXT,
+  closing_year INT,
+  through_month DATE,
+  units DECIMAL(38, 9),
+  list_units DECIMAL(38, 9),
+  buy_units DECIMAL(38, 9),
+  gci DECIMAL(38, 9),
+  adjusted_gci DECIMAL(38, 9),
+  volume DECIMAL(38, 9),
+  transactions BIGINT,
+  priced_volume DECIMAL(38, 9),
+  priced_units DECIMAL(38, 9),
+  days_to_close_total BIGINT,
+  days_to_close_loops BIGINT,
+  days_on_market_total BIGINT,
+  days_on_market_loops BIGINT,
+  company_dollar DECIMAL(38, 9),
+  deal_fees DECIMAL(38, 9),
+  agent_net DECIMAL(38, 9)
+);
+
+COMMENT ON TABLE reporting.agent_ytd_production IS 'Closed production of each agent from January 1 through the end of each month (through_month) of a year, added up from reporting.agent_monthly_production: one row per agent and month from the agent''s first month with a closing that year through December, so the figures up to any month are one row. A month before the agent''s first closing of the year has no row: nothing closed yet.';
+
+COMMENT ON COLUMN reporting.agent_ytd_production.agent_email IS 'The agent''s e-mail address, lower-cased.';
+
+COMMENT ON COLUMN reporting.agent_ytd_production.closing_year IS 'The year the figures add up.';
+
+COMMENT ON COLUMN reporting.agent_ytd_production.through_month IS 'First day of the last month the figures add up: from January 1 of closing_year to the end of this month.';
+
+COMMENT ON COLUMN reporting.agent_ytd_production.units IS 'The agent''s closed unit credits.';
+
+COMMENT ON COLUMN reporting.agent_ytd_production.list_units IS 'Of those, on the sell (listing) side.';
+
+COMMENT ON COLUMN reporting.agent_ytd_production.buy_units IS 'Of those, on the buy side.';
+
+COMMENT ON COLUMN reporting.agent_ytd_production.gci IS 'The agent''s closed GCI credits.';
+
+COMMENT ON COLUMN reporting.agent_ytd_production.adjusted_gci IS 'The agent''s GCI credits after outbound referral fees.';
+
+COMMENT ON COLUMN reporting.agent_ytd_production.volume IS 'The agent''s closed volume credits.';
+
+COMMENT ON COLUMN reporting.agent_ytd_production.transactions IS 'The agent''s closed loops (distinct loops with a credit).';
+
+COMMENT ON COLUMN reporting.agent_ytd_production.priced_volume IS 'Volume credits with a price and a unit, for average price.';
+
+COMMENT ON COLUMN reporting.agent_ytd_production.priced_units IS 'Unit credits with a price, for average price.';
+
+COMMENT ON COLUMN reporting.agent_ytd_production.days_to_close_total IS 'Days from contract to closing added up over the agent''s loops.';
+
+COMMENT ON COLUMN reporting.agent_ytd_production.days_to_close_loops IS 'How many loops days_to_close_total adds up.';
+
+COMMENT ON COLUMN reporting.agent_ytd_production.days_on_market_total IS 'Days from listing to contract added up over the agent''s loops.';
+
+COMMENT ON COLUMN reporting.agent_ytd_production.days_on_market_loops IS 'How many loops days_on_market_total adds up.';
+
+COMMENT ON COLUMN reporting.agent_ytd_production.company_dollar IS 'Company dollar of the credits; NULL without a plan.';
+
+COMMENT ON COLUMN reporting.agent_ytd_production.deal_fees IS 'Per-deal fees of the credits; NULL without a plan.';
+
+COMMENT ON COLUMN reporting.agent_ytd_production.agent_net IS 'The agent''s net of the credits; NULL without a plan.';
