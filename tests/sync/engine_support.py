@@ -18,7 +18,7 @@ import time
 import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,12 @@ import pytest
 from psycopg import sql
 
 from connector.secrets import Secret
-from connector.simulator import SimulatedData, Simulator, SimulatorConfig
+from connector.simulator import (
+    SimulatedData,
+    Simulator,
+    SimulatorConfig,
+    generate_brokerage,
+)
 from connector.simulator.data import LoopListing
 from connector.simulator.faults import ApiCall, Fault, Handler
 from connector.simulator.wire import Response
@@ -39,6 +44,17 @@ SCHEMA = "dotloop_raw"
 LIST = "GET /profile/{pid}/loop"
 PARTICIPANTS = "GET /profile/{pid}/loop/{lid}/participant"
 SIM = SimulatorConfig(rate_limit_per_minute=1_000_000)
+
+
+def settled_brokerage(loops: int, seed: int) -> SimulatedData:
+    """A generated brokerage whose loops were all last edited a day or more ago.
+
+    The generator fills the days up to midnight of the day it is given, so a
+    test that edits loops "hours ago" right after midnight would otherwise
+    find generated edits newer than its own.
+    """
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).date()
+    return generate_brokerage(loops, seed=seed, today=yesterday)
 
 
 def settings_for(

@@ -19,12 +19,13 @@ from engine_support import (
     query,
     served_versions,
     settings_for,
+    settled_brokerage,
     stored_versions,
     sync_once,
     touch,
 )
 
-from connector.simulator import SimulatedData, Simulator, generate_brokerage
+from connector.simulator import SimulatedData, Simulator
 from connector.simulator.faults import ApiCall, Handler
 from connector.simulator.wire import Response
 from sync.settings import Settings
@@ -36,7 +37,7 @@ HOUR = 3600.0
 def test_loops_edited_ahead_of_a_backfill_are_current_after_the_next_run(
     database_url: str,
 ) -> None:
-    data = generate_brokerage(LOOPS, seed=41)
+    data = settled_brokerage(LOOPS, 41)
     company = company_id(data)
     order = newest_first(data, company)
     edited = order[250:280]
@@ -60,7 +61,7 @@ def test_loops_edited_ahead_of_a_backfill_are_current_after_the_next_run(
 def test_a_loop_vanishing_mid_listing_hides_a_neighbour_the_next_run_reads(
     database_url: str,
 ) -> None:
-    data = generate_brokerage(LOOPS, seed=42)
+    data = settled_brokerage(LOOPS, 42)
     company = company_id(data)
     order = newest_first(data, company)
     with Simulator(data, SIM) as simulator:
@@ -97,7 +98,7 @@ def test_a_loop_vanishing_mid_listing_hides_a_neighbour_the_next_run_reads(
 def test_loops_written_late_in_the_watermark_second_are_all_read(
     database_url: str,
 ) -> None:
-    data = generate_brokerage(LOOPS, seed=43)
+    data = settled_brokerage(LOOPS, 43)
     company = company_id(data)
     order = newest_first(data, company)
     with Simulator(data, SIM) as simulator:
@@ -122,7 +123,7 @@ def test_loops_written_late_in_the_watermark_second_are_all_read(
 def test_a_loop_updated_in_the_future_holds_the_watermark_at_the_run_start(
     database_url: str,
 ) -> None:
-    data = generate_brokerage(LOOPS, seed=44)
+    data = settled_brokerage(LOOPS, 44)
     company = company_id(data)
     future = newest_first(data, company)[5]
     touch(data, {future.loop_id: time.time() + 86400})
@@ -136,7 +137,7 @@ def test_a_loop_updated_in_the_future_holds_the_watermark_at_the_run_start(
 def test_a_nightly_run_spends_list_pages_and_the_changed_loops_only(
     database_url: str,
 ) -> None:
-    data = generate_brokerage(LOOPS, seed=45)
+    data = settled_brokerage(LOOPS, 45)
     company = company_id(data)
     changed = newest_first(data, company)[::50]
     with Simulator(data, SIM) as simulator:
@@ -182,7 +183,7 @@ def refuse_once(loop_ids: set[int]) -> Any:
 def test_a_participant_list_refused_once_is_fetched_by_the_next_run(
     database_url: str,
 ) -> None:
-    data = generate_brokerage(LOOPS, seed=46)
+    data = settled_brokerage(LOOPS, 46)
     company = company_id(data)
     # Old loops: the next run's listing from the watermark will not show them.
     refused = {e.loop_id for e in newest_first(data, company)[-3:]}
@@ -217,7 +218,7 @@ def without_details(call: ApiCall, handler: Handler) -> Response:
 def test_details_the_listing_leaves_out_are_fetched_for_changed_loops(
     database_url: str,
 ) -> None:
-    data = generate_brokerage(120, seed=47)
+    data = settled_brokerage(120, 47)
     company = company_id(data)
     with Simulator(data, SIM, faults=[without_details]) as simulator:
         settings = settings_for(database_url, simulator, profile_ids=(company,))

@@ -17,12 +17,13 @@ from engine_support import (
     newest_first,
     query,
     settings_for,
+    settled_brokerage,
     sync_once,
     touch,
 )
 
 from connector.secrets import Secret
-from connector.simulator import SimulatedData, Simulator, generate_brokerage
+from connector.simulator import SimulatedData, Simulator
 from sync import db
 from sync.errors import ConfigurationError
 from sync.landing import land_page, quarantine
@@ -38,7 +39,7 @@ LOOPS = 450
 
 @pytest.fixture(scope="module")
 def data() -> SimulatedData:
-    data = generate_brokerage(LOOPS, seed=61)
+    data = settled_brokerage(LOOPS, 61)
     # A day's worth of edits for the nightly estimate.
     recent = newest_first(data, company_id(data))[100:112]
     touch(data, {e.loop_id: time.time() - 3600 * (i + 1) for i, e in enumerate(recent)})

@@ -16,12 +16,13 @@ from engine_support import (
     newest_first,
     query,
     settings_for,
+    settled_brokerage,
     sync_once,
     touch,
 )
 
 import sync.retries
-from connector.simulator import Simulator, generate_brokerage
+from connector.simulator import Simulator
 from connector.simulator.faults import ApiCall, Fault, Handler
 from connector.simulator.wire import Response, error_response
 from sync.settings import Settings
@@ -105,7 +106,7 @@ def pending(settings: Settings) -> list[tuple[object, ...]]:
 def test_a_quarantined_loop_fixed_without_a_new_updated_is_asked_for_by_id(
     database_url: str,
 ) -> None:
-    data = generate_brokerage(LOOPS, seed=91)
+    data = settled_brokerage(LOOPS, 91)
     company = company_id(data)
     broken = newest_first(data, company)[-1].loop_id
     switch = Switch()
@@ -141,7 +142,7 @@ def test_a_loop_still_unusable_is_asked_for_a_bounded_number_of_runs(
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(sync.retries, "MAX_ITEM_RETRIES", 2)
-    data = generate_brokerage(LOOPS, seed=92)
+    data = settled_brokerage(LOOPS, 92)
     company = company_id(data)
     broken = newest_first(data, company)[-1].loop_id
     fault = broken_updated(broken, Switch())
@@ -162,7 +163,7 @@ def test_a_loop_still_unusable_is_asked_for_a_bounded_number_of_runs(
 def test_a_quarantined_loop_that_changes_is_resolved_by_its_listing(
     database_url: str,
 ) -> None:
-    data = generate_brokerage(LOOPS, seed=93)
+    data = settled_brokerage(LOOPS, 93)
     company = company_id(data)
     broken = newest_first(data, company)[-1].loop_id
     switch = Switch()
@@ -185,7 +186,7 @@ def test_a_quarantined_loop_that_changes_is_resolved_by_its_listing(
 def test_details_that_failed_are_fetched_by_the_next_run_and_status_shows_it(
     database_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    data = generate_brokerage(LOOPS, seed=94)
+    data = settled_brokerage(LOOPS, 94)
     company = company_id(data)
     refused = newest_first(data, company)[-1].loop_id
     switch = Switch()
@@ -234,7 +235,7 @@ def test_details_that_failed_are_fetched_by_the_next_run_and_status_shows_it(
 def test_participants_that_answered_404_are_fetched_by_the_next_run(
     database_url: str,
 ) -> None:
-    data = generate_brokerage(LOOPS, seed=95)
+    data = settled_brokerage(LOOPS, 95)
     company = company_id(data)
     missing = newest_first(data, company)[-1].loop_id
     switch = Switch()
@@ -259,7 +260,7 @@ def test_pending_fetches_are_tried_a_bounded_number_a_run(
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(sync.retries, "FETCH_LIMIT", 2)
-    data = generate_brokerage(LOOPS, seed=96)
+    data = settled_brokerage(LOOPS, 96)
     company = company_id(data)
     refused = {entry.loop_id for entry in newest_first(data, company)[-5:]}
     switch = Switch()
