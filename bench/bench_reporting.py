@@ -87,12 +87,13 @@ THIS_YEAR = (
 # The charts' figures read from the production tables (a few rows a day or an
 # agent's month) instead of every side or credit: what a dashboard gets by
 # pointing its dataset at them.
-# TODO: the shipped charts still read reporting.loop_sides and agent_credits:
-# at a million loops those summing a year or more of sides or credits take
-# 160-600 ms warm (year to date over five years the most), over the 150 ms
-# target, while these equivalents take a few ms. Pointing the charts at
-# daily_production and agent_monthly_production needs their native filters
-# (team, agent) mapped to what those tables carry.
+# The Brokerage GCI company charts read daily_production, which sums
+# loop_sides' closed sides per day: these are their figures.
+# TODO: the agent charts still read reporting.agent_credits: at a million
+# loops, chart queries summing a year or more of sides or credits took
+# 160-600 ms warm, over the 150 ms target, while the agent_monthly_production
+# equivalents take a few ms. Pointing them at it needs the team and agent
+# native filters mapped to what that table carries.
 PRODUCTION_QUERIES = {
     "GCI this year (daily_production)": (
         f"SELECT SUM(gci) FROM {{schema}}.daily_production WHERE {THIS_YEAR}"

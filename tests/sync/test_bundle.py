@@ -103,15 +103,18 @@ def test_every_uuid_reference_resolves(docs: Docs) -> None:
 @pytest.mark.parametrize(
     ("chart", "table"),
     [
-        ("GCI this year", "loop_sides"),
-        ("GCI by month", "loop_sides"),
-        ("GCI by office", "loop_sides"),
+        ("GCI this year", "daily_production"),
+        ("GCI year to date", "daily_production"),
+        ("Volume year to date", "daily_production"),
+        ("Sides year to date", "daily_production"),
+        ("GCI by month", "daily_production"),
+        ("GCI by office", "daily_production"),
         ("Pipeline by projected close month", "loop_sides"),
         ("Agent leaderboard", "agent_credits"),
         ("Top agents by GCI", "agent_credits"),
     ],
 )
-def test_company_totals_come_from_loops_and_agents_from_credits(
+def test_company_totals_come_from_closed_sides_and_agents_from_credits(
     docs: Docs, chart: str, table: str
 ) -> None:
     tables = {d["uuid"]: d["table_name"] for d in of_kind(docs, "datasets").values()}
@@ -140,9 +143,13 @@ def test_query_context_parses_and_matches_the_chart_dataset(docs: Docs) -> None:
             assert set(query.get("metrics", [])) <= metrics, name
 
 
-@pytest.mark.parametrize("chart", ["GCI this year", "Agent leaderboard"])
+# daily_production holds closed sides only, so its charts need no is_closed.
+@pytest.mark.parametrize(
+    ("chart", "where"),
+    [("GCI this year", []), ("Agent leaderboard", ["is_closed"])],
+)
 def test_this_year_means_closed_in_the_current_calendar_year(
-    docs: Docs, chart: str
+    docs: Docs, chart: str, where: list[str]
 ) -> None:
     by_name = {c["slice_name"]: c for c in of_kind(docs, "charts").values()}
     filters = by_name[chart]["params"]["adhoc_filters"]
@@ -153,7 +160,7 @@ def test_this_year_means_closed_in_the_current_calendar_year(
         "operator": "TEMPORAL_RANGE",
         "comparator": "Current year",
     }.items() <= filters[0].items()
-    assert [f["sqlExpression"] for f in filters[1:]] == ["is_closed"]
+    assert [f["sqlExpression"] for f in filters[1:]] == where
 
 
 def test_every_production_chart_counts_closed_deals_only(docs: Docs) -> None:
@@ -167,6 +174,27 @@ def test_every_production_chart_counts_closed_deals_only(docs: Docs) -> None:
         where = [f.get("sqlExpression") for f in chart["params"]["adhoc_filters"]]
 
         assert "is_closed" in where, chart["slice_name"]
+
+
+def test_the_charts_without_is_closed_read_a_table_of_closed_sides(
+    docs: Docs,
+) -> None:
+    spec = yaml.safe_load(
+        (PROJECT_ROOT / "datasets" / "daily_production.yaml").read_text("utf-8")
+    )
+    tables = {d["uuid"]: d["table_name"] for d in of_kind(docs, "datasets").values()}
+    daily = [
+        chart
+        for chart in of_kind(docs, "charts").values()
+        if tables[chart["dataset_uuid"]] == "daily_production"
+    ]
+
+    assert "s.is_closed" in spec["where"]
+    assert len(daily) == 6
+    for chart in daily:
+        where = [f.get("sqlExpression") for f in chart["params"]["adhoc_filters"]]
+
+        assert "is_closed" not in where, chart["slice_name"]
 
 
 def test_chart_sql_runs_to_the_anchor_date_as_the_views_do(docs: Docs) -> None:

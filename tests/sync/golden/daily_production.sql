@@ -3,6 +3,7 @@ CREATE TABLE reporting.daily_production (
   closing_date DATE,
   closing_month DATE,
   closing_year INT,
+  profile_id BIGINT,
   office TEXT,
   side TEXT,
   transaction_type TEXT,
@@ -24,13 +25,15 @@ CREATE INDEX daily_production_closing_date_idx ON reporting.daily_production(clo
 
 CREATE INDEX daily_production_closing_month_idx ON reporting.daily_production(closing_month);
 
-COMMENT ON TABLE reporting.daily_production IS 'Closed production added up per closing day, office, side and transaction type, from reporting.loop_sides (the same sides, GCI, volume and units): the company''s and offices'' figures over months and years without reading every side. Averages are totals over counts: average price per side is sum(priced_volume) / sum(priced_units), average days to close sum(days_to_close_total) / sum(days_to_close_loops).';
+COMMENT ON TABLE reporting.daily_production IS 'Closed production added up per closing day, Dotloop profile (office), side and transaction type, from reporting.loop_sides (the same sides, GCI, volume and units): the company''s and offices'' figures over months and years without reading every side. Averages are totals over counts: average price per side is sum(priced_volume) / sum(priced_units), average days to close sum(days_to_close_total) / sum(days_to_close_loops).';
 
 COMMENT ON COLUMN reporting.daily_production.closing_date IS 'The day the sides closed.';
 
 COMMENT ON COLUMN reporting.daily_production.closing_month IS 'First day of the month of closing_date.';
 
 COMMENT ON COLUMN reporting.daily_production.closing_year IS 'The year of closing_date.';
+
+COMMENT ON COLUMN reporting.daily_production.profile_id IS 'The Dotloop profile holding the loops: what limits an office viewer''s rows.';
 
 COMMENT ON COLUMN reporting.daily_production.office IS 'The office of the sides (reporting.loop_sides.office); NULL for none.';
 
@@ -67,6 +70,7 @@ SELECT
   CAST(s.closing_date AS DATE) AS closing_date,
   CAST(s.closing_month AS DATE) AS closing_month,
   CAST(s.closing_year AS INT) AS closing_year,
+  CAST(s.profile_id AS BIGINT) AS profile_id,
   CAST(s.office AS TEXT) AS office,
   CAST(s.side AS TEXT) AS side,
   CAST(s.transaction_type AS TEXT) AS transaction_type,
@@ -95,6 +99,7 @@ GROUP BY
   s.closing_date,
   s.closing_month,
   s.closing_year,
+  s.profile_id,
   s.office,
   s.side,
   s.transaction_type;

@@ -147,6 +147,7 @@ CREATE TABLE reporting.daily_production (
   closing_date DATE,
   closing_month DATE,
   closing_year INT64,
+  profile_id INT64,
   office STRING,
   side STRING,
   transaction_type STRING,

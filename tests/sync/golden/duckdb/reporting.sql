@@ -400,6 +400,7 @@ CREATE TABLE reporting.daily_production (
   closing_date DATE,
   closing_month DATE,
   closing_year INT,
+  profile_id BIGINT,
   office TEXT,
   side TEXT,
   transaction_type TEXT,
@@ -417,13 +418,15 @@ CREATE TABLE reporting.daily_production (
   days_on_market_loops BIGINT
 );
 
-COMMENT ON TABLE reporting.daily_production IS 'Closed production added up per closing day, office, side and transaction type, from reporting.loop_sides (the same sides, GCI, volume and units): the company''s and offices'' figures over months and years without reading every side. Averages are totals over counts: average price per side is sum(priced_volume) / sum(priced_units), average days to close sum(days_to_close_total) / sum(days_to_close_loops).';
+COMMENT ON TABLE reporting.daily_production IS 'Closed production added up per closing day, Dotloop profile (office), side and transaction type, from reporting.loop_sides (the same sides, GCI, volume and units): the company''s and offices'' figures over months and years without reading every side. Averages are totals over counts: average price per side is sum(priced_volume) / sum(priced_units), average days to close sum(days_to_close_total) / sum(days_to_close_loops).';
 
 COMMENT ON COLUMN reporting.daily_production.closing_date IS 'The day the sides closed.';
 
 COMMENT ON COLUMN reporting.daily_production.closing_month IS 'First day of the month of closing_date.';
 
 COMMENT ON COLUMN reporting.daily_production.closing_year IS 'The year of closing_date.';
+
+COMMENT ON COLUMN reporting.daily_production.profile_id IS 'The Dotloop profile holding the loops: what limits an office viewer''s rows.';
 
 COMMENT ON COLUMN reporting.daily_production.office IS 'The office of the sides (reporting.loop_sides.office); NULL for none.';
 
