@@ -5,9 +5,9 @@ with COPY (bench/reporting_loops.py: payloads shaped as the API returns them,
 messy values included) and loads a roster of offices, teams and commission
 plans; applies the views, which fills the fast tables. Then times, warm,
 every query behind the shipped dashboards (the SQL Superset builds from each
-chart's query_context, bench/chart_sql.py) and the queries of the reporting
-views the dashboards read (production_summary, pipeline, agents, data
-quality counts, freshness), over reporting.* (fast tables) and over
+chart's query_context and for each select filter's values, bench/chart_sql.py)
+and the queries of the reporting views the dashboards read (production_summary,
+pipeline, agents, data quality counts, freshness), over reporting.* (fast tables) and over
 reporting_lib.* (views that parse the payloads when read). The parsing side
 runs fewer times, each under a statement timeout: at a million loops a
 parsing query can take minutes. Last, the refresh after 2% of the loops
@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 import psycopg
 from psycopg import sql
 
-from bench.chart_sql import chart_queries
+from bench.chart_sql import chart_queries, filter_queries
 from bench.harness import scratch_database
 from bench.reporting_loops import copy_loops, roster
 from connector.secrets import Secret
@@ -78,68 +78,6 @@ VIEW_QUERIES = {
         "SELECT office, sum(company_dollar), sum(agent_net) "
         "FROM {schema}.agent_monthly_production "
         "WHERE closing_month >= date_trunc('year', current_date) GROUP BY office"
-    ),
-}
-THIS_YEAR = (
-    "closing_date >= date_trunc('year', current_date) "
-    "AND closing_date < date_trunc('year', current_date) + interval '1 year'"
-)
-# The charts' figures read from the production tables (a few rows a day or an
-# agent's month) instead of every side or credit: what a dashboard gets by
-# pointing its dataset at them.
-# The Brokerage GCI company charts read daily_production, which sums
-# loop_sides' closed sides per day: these are their figures.
-# TODO: the agent charts still read reporting.agent_credits: at a million
-# loops, chart queries summing a year or more of sides or credits took
-# 160-600 ms warm, over the 150 ms target, while the agent_monthly_production
-# equivalents take a few ms. Pointing them at it needs the team and agent
-# native filters mapped to what that table carries.
-PRODUCTION_QUERIES = {
-    "GCI this year (daily_production)": (
-        f"SELECT SUM(gci) FROM {{schema}}.daily_production WHERE {THIS_YEAR}"
-    ),
-    "GCI by month, 2 years (daily_production)": (
-        "SELECT to_char(closing_date, 'MM Mon'), closing_year, SUM(gci) "
-        "FROM {schema}.daily_production "
-        "WHERE closing_date >= date_trunc('year', current_date) - interval '1 year' "
-        "AND closing_date < date_trunc('year', current_date) + interval '1 year' "
-        "GROUP BY 1, 2 ORDER BY 3 DESC"
-    ),
-    "GCI by office (daily_production)": (
-        "SELECT office, SUM(gci) FROM {schema}.daily_production "
-        f"WHERE {THIS_YEAR} GROUP BY office ORDER BY 2 DESC"
-    ),
-    "GCI year to date, 5 years (daily_production)": (
-        "SELECT date_trunc('year', closing_date), SUM(gci) "
-        "FROM {schema}.daily_production "
-        "WHERE to_char(closing_date, 'MM-DD') <= to_char(current_date, 'MM-DD') "
-        "AND closing_date >= date_trunc('year', current_date) - interval '4 years' "
-        "GROUP BY 1"
-    ),
-    "Agent leaderboard (agent_monthly_production)": (
-        "SELECT agent_name, SUM(gci), SUM(volume), SUM(units), SUM(transactions), "
-        "SUM(priced_volume) / NULLIF(SUM(priced_units), 0), "
-        "SUM(days_to_close_total) / NULLIF(SUM(days_to_close_loops), 0) "
-        "FROM {schema}.agent_monthly_production "
-        f"WHERE {THIS_YEAR.replace('closing_date', 'closing_month')} "
-        "GROUP BY agent_name ORDER BY 2 DESC LIMIT 10000"
-    ),
-    "GCI by agent and month, top 8 (agent_monthly_production)": (
-        "SELECT m.closing_month, m.agent_name, SUM(m.gci) "
-        "FROM {schema}.agent_monthly_production AS m JOIN ("
-        "SELECT agent_name, SUM(gci) AS total "
-        "FROM {schema}.agent_monthly_production "
-        "WHERE closing_month >= date_trunc('month', current_date) - interval '1 year' "
-        "GROUP BY agent_name ORDER BY total DESC LIMIT 8) AS top "
-        "USING (agent_name) WHERE m.closing_month "
-        ">= date_trunc('month', current_date) - interval '1 year' "
-        "GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 10000"
-    ),
-    "List and buy sides by agent (agent_monthly_production)": (
-        "SELECT agent_name, SUM(list_units), SUM(buy_units) "
-        "FROM {schema}.agent_monthly_production "
-        f"WHERE {THIS_YEAR.replace('closing_date', 'closing_month')} "
-        "GROUP BY agent_name ORDER BY SUM(units) DESC LIMIT 15"
     ),
 }
 
@@ -211,8 +149,9 @@ def build(conn: Any, settings: Settings, loops: int, agents: int) -> None:
 
 def time_queries(conn: Any, args: argparse.Namespace) -> None:
     charts, skipped = chart_queries(PROJECT_ROOT / "dashboards_export")
+    charts += filter_queries(PROJECT_ROOT / "dashboards_export")
     queries = [(f"{q.chart} ({q.dataset})", q.sql) for q in charts]
-    queries += list(VIEW_QUERIES.items()) + list(PRODUCTION_QUERIES.items())
+    queries += list(VIEW_QUERIES.items())
     for chart, why in skipped:
         print(f"  left out: {chart}: {why}")
     print(f"{'query':48} {'fast p50':>9} {'p95':>8} | {'parsing p50':>12} | ratio")

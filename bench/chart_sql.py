@@ -1,4 +1,4 @@
-"""The Postgres SQL Superset runs for each shipped chart, to time it.
+"""The Postgres SQL Superset runs for each shipped chart and filter, to time it.
 
 Reads a chart's query_context (what a dashboard asks for) and its dataset's
 saved metrics from dashboards_export/, and writes the SELECT Superset 6.1
@@ -96,6 +96,37 @@ def chart_queries(
         except (UnknownShape, KeyError) as exc:
             skipped.append((name, f"not translated: {exc}"))
     return queries, skipped
+
+
+# Superset's filter_select asks for at most this many values.
+FILTER_VALUE_LIMIT = 1000
+
+
+def filter_queries(export_dir: Path) -> list[ChartQuery]:
+    """The query each select filter runs for the values it offers, once a filter.
+
+    A dashboard sends it when the filter bar opens: the filter's column
+    grouped, in ascending order, up to Superset's filter row limit.
+    """
+    datasets = load_datasets(export_dir)
+    queries: dict[str, ChartQuery] = {}
+    for path in sorted((export_dir / "dashboards").glob("*.yaml")):
+        dashboard = yaml.safe_load(path.read_text("utf-8"))
+        metadata = dashboard.get("metadata") or {}
+        for native in metadata.get("native_filter_configuration") or []:
+            if native.get("filterType") != "filter_select":
+                continue
+            (target,) = native["targets"]
+            dataset = datasets[target["datasetUuid"]]
+            column = _quote(target["column"]["name"])
+            queries[native["id"]] = ChartQuery(
+                f"filter {native['name']}",
+                dataset.name,
+                f"SELECT {column} FROM {{schema}}.{dataset.table} "
+                f"GROUP BY {column} ORDER BY {column} ASC "
+                f"LIMIT {FILTER_VALUE_LIMIT}",
+            )
+    return list(queries.values())
 
 
 def _select(query: dict[str, Any], dataset: Dataset) -> str:

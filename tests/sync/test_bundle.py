@@ -109,9 +109,11 @@ def test_every_uuid_reference_resolves(docs: Docs) -> None:
         ("Sides year to date", "daily_production"),
         ("GCI by month", "daily_production"),
         ("GCI by office", "daily_production"),
-        ("Pipeline by projected close month", "loop_sides"),
-        ("Agent leaderboard", "agent_credits"),
-        ("Top agents by GCI", "agent_credits"),
+        ("Pipeline by projected close month", "pipeline"),
+        ("Agent leaderboard", "agent_monthly_production"),
+        ("Top agents by GCI", "agent_monthly_production"),
+        ("List and buy sides by agent", "agent_monthly_production"),
+        ("GCI by agent and month", "agent_monthly_production"),
     ],
 )
 def test_company_totals_come_from_closed_sides_and_agents_from_credits(
@@ -143,58 +145,56 @@ def test_query_context_parses_and_matches_the_chart_dataset(docs: Docs) -> None:
             assert set(query.get("metrics", [])) <= metrics, name
 
 
-# daily_production holds closed sides only, so its charts need no is_closed.
+# The summed tables hold closed sides or credits only, so their charts need
+# no is_closed; they match the period by their own date column.
 @pytest.mark.parametrize(
-    ("chart", "where"),
-    [("GCI this year", []), ("Agent leaderboard", ["is_closed"])],
+    ("chart", "column"),
+    [("GCI this year", "closing_date"), ("Agent leaderboard", "closing_month")],
 )
 def test_this_year_means_closed_in_the_current_calendar_year(
-    docs: Docs, chart: str, where: list[str]
+    docs: Docs, chart: str, column: str
 ) -> None:
     by_name = {c["slice_name"]: c for c in of_kind(docs, "charts").values()}
     filters = by_name[chart]["params"]["adhoc_filters"]
 
     # The period filter of the dashboard replaces this default range.
     assert {
-        "subject": "closing_date",
+        "subject": column,
         "operator": "TEMPORAL_RANGE",
         "comparator": "Current year",
     }.items() <= filters[0].items()
-    assert [f["sqlExpression"] for f in filters[1:]] == where
+    assert filters[1:] == []
+
+
+# Tables whose every row is closed production, by their spec's where.
+CLOSED_TABLES = ("daily_production", "agent_monthly_production")
+
+
+@pytest.mark.parametrize("table", CLOSED_TABLES)
+def test_the_summed_tables_hold_closed_production_only(table: str) -> None:
+    spec = yaml.safe_load(
+        (PROJECT_ROOT / "datasets" / f"{table}.yaml").read_text("utf-8")
+    )
+
+    assert "is_closed" in spec["where"]
 
 
 def test_every_production_chart_counts_closed_deals_only(docs: Docs) -> None:
+    tables = {d["uuid"]: d["table_name"] for d in of_kind(docs, "datasets").values()}
     production = [
         chart
         for chart in of_kind(docs, "charts").values()
-        if chart["slice_name"] != "Pipeline by projected close month"
-        and chart["params"]["datasource"] in ("1__table", "2__table")
+        if tables[chart["dataset_uuid"]]
+        in ("loop_sides", "agent_credits", *CLOSED_TABLES)
     ]
+
+    assert len(production) == 10
     for chart in production:
         where = [f.get("sqlExpression") for f in chart["params"]["adhoc_filters"]]
+        closed_table = tables[chart["dataset_uuid"]] in CLOSED_TABLES
 
-        assert "is_closed" in where, chart["slice_name"]
-
-
-def test_the_charts_without_is_closed_read_a_table_of_closed_sides(
-    docs: Docs,
-) -> None:
-    spec = yaml.safe_load(
-        (PROJECT_ROOT / "datasets" / "daily_production.yaml").read_text("utf-8")
-    )
-    tables = {d["uuid"]: d["table_name"] for d in of_kind(docs, "datasets").values()}
-    daily = [
-        chart
-        for chart in of_kind(docs, "charts").values()
-        if tables[chart["dataset_uuid"]] == "daily_production"
-    ]
-
-    assert "s.is_closed" in spec["where"]
-    assert len(daily) == 6
-    for chart in daily:
-        where = [f.get("sqlExpression") for f in chart["params"]["adhoc_filters"]]
-
-        assert "is_closed" not in where, chart["slice_name"]
+        assert closed_table or "is_closed" in where, chart["slice_name"]
+        assert not (closed_table and "is_closed" in where), chart["slice_name"]
 
 
 def test_chart_sql_runs_to_the_anchor_date_as_the_views_do(docs: Docs) -> None:
@@ -359,7 +359,7 @@ MUTATIONS = [
         id="wrong-datasource",
     ),
     pytest.param(
-        _set("datasets/Dotloop_Reporting/loop_sides.yaml:metrics", []),
+        _set("datasets/Dotloop_Reporting/pipeline.yaml:metrics", []),
         "metric 'gci'",
         id="unknown-metric",
     ),

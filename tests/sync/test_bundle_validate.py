@@ -28,7 +28,8 @@ from sync.settings import Settings
 DATABASE_URI = "postgresql://app:app-owner-secret@127.0.0.1:5432/dotloop"
 DATASET = "datasets/Dotloop_Reporting/loop_sides.yaml"
 CHART = "charts/GCI_by_month.yaml"
-LOOP_SIDES_CHART = "charts/Pipeline_by_projected_close_month.yaml"
+PIPELINE_DATASET = "datasets/Dotloop_Reporting/pipeline.yaml"
+PIPELINE_CHART = "charts/Pipeline_by_projected_close_month.yaml"
 DASHBOARD = "dashboards/Brokerage_GCI.yaml"
 Docs = dict[str, dict[str, Any]]
 Mutation = Callable[[Docs], None]
@@ -165,8 +166,8 @@ BROKEN = [
         "must not be in the bundle",
     ),
     pytest.param(
-        at(f"{DATASET}:metrics", []),
-        LOOP_SIDES_CHART,
+        at(f"{PIPELINE_DATASET}:metrics", []),
+        PIPELINE_CHART,
         "query_context.queries[0].metrics",
         "metric 'gci'",
     ),

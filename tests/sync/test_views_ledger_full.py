@@ -395,10 +395,11 @@ def test_pipeline_by_month_and_office(ledger: psycopg.Connection[Any]) -> None:
     rows = _rows(
         ledger,
         """
-        SELECT projected_close_month, office, loops, sides, projected_gci,
-            projected_volume
+        SELECT projected_close_month, office, sum(loops) AS loops,
+            sum(sides) AS sides, sum(projected_gci) AS projected_gci,
+            sum(projected_volume) AS projected_volume
         FROM reporting.pipeline
-        WHERE projected_close_month IS NOT NULL
+        GROUP BY projected_close_month, office
         """,
     )
 

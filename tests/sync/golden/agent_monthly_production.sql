@@ -6,6 +6,8 @@ CREATE TABLE reporting.agent_monthly_production (
   agent_name TEXT,
   team TEXT,
   office TEXT,
+  profile_id BIGINT,
+  transaction_type TEXT,
   credits BIGINT,
   units NUMERIC,
   list_units NUMERIC,
@@ -31,7 +33,7 @@ CREATE INDEX agent_monthly_production_closing_month_idx ON reporting.agent_month
 
 CREATE INDEX agent_monthly_production_agent_email_closing_month_idx ON reporting.agent_monthly_production(agent_email, closing_month);
 
-COMMENT ON TABLE reporting.agent_monthly_production IS 'Closed production of each agent added up per closing month, team and office, from reporting.agent_credits (the same shares of GCI, volume and units, and plan figures): an agent''s figures over months and years without reading every credit. Averages are totals over counts, as in reporting.daily_production.';
+COMMENT ON TABLE reporting.agent_monthly_production IS 'Closed production of each agent added up per closing month, team, office, Dotloop profile and transaction type, from reporting.agent_credits (the same shares of GCI, volume and units, and plan figures): an agent''s figures over months and years without reading every credit. Averages are totals over counts, as in reporting.daily_production.';
 
 COMMENT ON COLUMN reporting.agent_monthly_production.closing_month IS 'First day of the month the credits closed in.';
 
@@ -44,6 +46,10 @@ COMMENT ON COLUMN reporting.agent_monthly_production.agent_name IS 'The agent''s
 COMMENT ON COLUMN reporting.agent_monthly_production.team IS 'The agent''s team on the roster.';
 
 COMMENT ON COLUMN reporting.agent_monthly_production.office IS 'The office the credits count for (reporting.agent_credits.office).';
+
+COMMENT ON COLUMN reporting.agent_monthly_production.profile_id IS 'The Dotloop profile the loops belong to: office row-level security limits office viewers by it.';
+
+COMMENT ON COLUMN reporting.agent_monthly_production.transaction_type IS 'The loops'' Dotloop transaction type.';
 
 COMMENT ON COLUMN reporting.agent_monthly_production.credits IS 'How many closed credits.';
 
@@ -87,6 +93,8 @@ SELECT
   CAST(c.agent_name AS TEXT) AS agent_name,
   CAST(c.team AS TEXT) AS team,
   CAST(c.office AS TEXT) AS office,
+  CAST(c.profile_id AS BIGINT) AS profile_id,
+  CAST(c.transaction_type AS TEXT) AS transaction_type,
   CAST(COUNT(*) AS BIGINT) AS credits,
   CAST(SUM(c.unit_credit) AS NUMERIC) AS units,
   CAST(COALESCE(SUM(c.unit_credit) FILTER(WHERE
@@ -121,4 +129,6 @@ GROUP BY
   c.agent_email,
   c.agent_name,
   c.team,
-  c.office;
+  c.office,
+  c.profile_id,
+  c.transaction_type;

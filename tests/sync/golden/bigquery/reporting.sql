@@ -179,6 +179,8 @@ CREATE TABLE reporting.data_quality (
 CREATE TABLE reporting.pipeline (
   projected_close_month DATE,
   office STRING,
+  profile_id INT64,
+  transaction_type STRING,
   loops INT64,
   sides NUMERIC(38, 9),
   projected_gci NUMERIC(38, 9),
@@ -193,6 +195,8 @@ CREATE TABLE reporting.agent_monthly_production (
   agent_name STRING,
   team STRING,
   office STRING,
+  profile_id INT64,
+  transaction_type STRING,
   credits INT64,
   units NUMERIC(38, 9),
   list_units NUMERIC(38, 9),

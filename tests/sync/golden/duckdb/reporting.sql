@@ -490,6 +490,8 @@ COMMENT ON COLUMN reporting.data_quality.value IS 'The offending value as entere
 CREATE TABLE reporting.pipeline (
   projected_close_month DATE,
   office TEXT,
+  profile_id BIGINT,
+  transaction_type TEXT,
   loops BIGINT,
   sides DECIMAL(38, 9),
   projected_gci DECIMAL(38, 9),
@@ -497,11 +499,15 @@ CREATE TABLE reporting.pipeline (
   projected_volume DECIMAL(38, 9)
 );
 
-COMMENT ON TABLE reporting.pipeline IS 'The pending pipeline: one row per projected close month and office, adding up the represented sides of UNDER_CONTRACT loops by the month of their Closing Date, with GCI, volume and units computed by the same rules as for closed deals. An UNDER_CONTRACT loop without a Closing Date is in no month; reporting.data_quality lists it (pipeline_without_closing_date).';
+COMMENT ON TABLE reporting.pipeline IS 'The pending pipeline: one row per projected close month, office, Dotloop profile and transaction type (sum over the last two for an office''s month), adding up the represented sides of UNDER_CONTRACT loops by the month of their Closing Date, with GCI, volume and units computed by the same rules as for closed deals. An UNDER_CONTRACT loop without a Closing Date is in no month; reporting.data_quality lists it (pipeline_without_closing_date).';
 
 COMMENT ON COLUMN reporting.pipeline.projected_close_month IS 'First day of the month the deals are expected to close in.';
 
 COMMENT ON COLUMN reporting.pipeline.office IS 'The office of the sides (reporting.loop_sides.office); NULL for none.';
+
+COMMENT ON COLUMN reporting.pipeline.profile_id IS 'The Dotloop profile the loops belong to: office row-level security limits office viewers by it.';
+
+COMMENT ON COLUMN reporting.pipeline.transaction_type IS 'The loops'' Dotloop transaction type.';
 
 COMMENT ON COLUMN reporting.pipeline.loops IS 'How many UNDER_CONTRACT loops are expected to close that month.';
 
@@ -520,6 +526,8 @@ CREATE TABLE reporting.agent_monthly_production (
   agent_name TEXT,
   team TEXT,
   office TEXT,
+  profile_id BIGINT,
+  transaction_type TEXT,
   credits BIGINT,
   units DECIMAL(38, 9),
   list_units DECIMAL(38, 9),
@@ -539,7 +547,7 @@ CREATE TABLE reporting.agent_monthly_production (
   agent_net DECIMAL(38, 9)
 );
 
-COMMENT ON TABLE reporting.agent_monthly_production IS 'Closed production of each agent added up per closing month, team and office, from reporting.agent_credits (the same shares of GCI, volume and units, and plan figures): an agent''s figures over months and years without reading every credit. Averages are totals over counts, as in reporting.daily_production.';
+COMMENT ON TABLE reporting.agent_monthly_production IS 'Closed production of each agent added up per closing month, team, office, Dotloop profile and transaction type, from reporting.agent_credits (the same shares of GCI, volume and units, and plan figures): an agent''s figures over months and years without reading every credit. Averages are totals over counts, as in reporting.daily_production.';
 
 COMMENT ON COLUMN reporting.agent_monthly_production.closing_month IS 'First day of the month the credits closed in.';
 
@@ -552,6 +560,10 @@ COMMENT ON COLUMN reporting.agent_monthly_production.agent_name IS 'The agent''s
 COMMENT ON COLUMN reporting.agent_monthly_production.team IS 'The agent''s team on the roster.';
 
 COMMENT ON COLUMN reporting.agent_monthly_production.office IS 'The office the credits count for (reporting.agent_credits.office).';
+
+COMMENT ON COLUMN reporting.agent_monthly_production.profile_id IS 'The Dotloop profile the loops belong to: office row-level security limits office viewers by it.';
+
+COMMENT ON COLUMN reporting.agent_monthly_production.transaction_type IS 'The loops'' Dotloop transaction type.';
 
 COMMENT ON COLUMN reporting.agent_monthly_production.credits IS 'How many closed credits.';
 
