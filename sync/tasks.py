@@ -35,7 +35,7 @@ from connector import DotloopClient, RefreshTokenSource, TokenSource, build_budg
 
 from .db import connect
 from .engine import SyncRunResult, run_sync
-from .errors import ConfigurationError, SyncInProgressError
+from .errors import ConfigurationError, StorageError, SyncInProgressError
 from .loop_sync import BUSY, merge_loops, sync_loop
 from .queued_loops import QueuedLoops, queued_loops
 from .settings import DotloopSettings, Settings
@@ -149,9 +149,7 @@ def sync_all(
         except SyncInProgressError as exc:
             logger.warning("%s sync skipped: %s", trigger, exc)
             return None
-    # The dashboards read fast tables; bring them up to date with what landed.
-    with connect(settings) as conn:
-        refresh_reporting(conn, settings)
+    refresh_fast_tables(settings)
     logger.info(
         "%s sync run %d done: %d loops seen, %d changed, %d requests",
         trigger,
@@ -161,6 +159,24 @@ def sync_all(
         result.counts.requests,
     )
     return result
+
+
+def refresh_fast_tables(settings: Settings) -> None:
+    """Bring the fast tables the dashboards read up to date with what landed."""
+    with connect(settings) as conn:
+        refresh_reporting(conn, settings)
+
+
+def refresh_after_event(settings: Settings) -> None:
+    """Refresh after a webhook's loop landed; a failure waits for the next one.
+
+    The loop is stored: raising here would make Huey fetch it again, when
+    any later refresh picks it up as it is.
+    """
+    try:
+        refresh_fast_tables(settings)
+    except StorageError as exc:
+        logger.warning("reporting refresh after a webhook event failed: %s", exc)
 
 
 def is_nightly(moment: datetime, *, hour: int, timezone: str) -> bool:
@@ -221,18 +237,20 @@ def create_app(settings: Settings, queued: QueuedLoops | None = None) -> TaskApp
 
     def queued_loop_sync(profile_id: int, loop_id: int) -> None:
         # The receiver answered long ago; the outcome goes to the log only.
-        # TODO: the fast tables are refreshed after full syncs only, so a
-        # loop a webhook landed shows in them after the next sync; a
-        # refresh here, or a debounced one, would show it at once.
         with build_client(settings) as client:
             outcome = sync_loop(settings, client, profile_id, loop_id, waiting)
         if outcome == BUSY:
             # The busy run may have listed the loop before the edit: once it
             # is done, this sync still brings the edit.
             loop_sync.schedule((profile_id, loop_id), delay=BUSY_LOOP_DELAY_SECONDS)
+            return
+        # A broker who just edited a loop looks for it on the dashboards, and
+        # a refresh after one loop costs a fraction of a second.
+        refresh_after_event(settings)
 
     def queued_merge(old_id: int, new_id: int) -> None:
         merge_loops(settings, old_id, new_id)
+        refresh_after_event(settings)
 
     # Registered by call rather than as decorators: Huey is untyped.
     # A webhook is the only news of an edit until the nightly run, so a failed

@@ -162,6 +162,28 @@ def test_a_busy_loop_sync_is_queued_again_and_lands_after_the_run(
     assert loop_requests(simulator) == 3
 
 
+def reporting_loops(settings: Settings, loop_id: int) -> list[tuple[Any, ...]]:
+    return query(
+        settings, "SELECT loop_id FROM reporting.loops WHERE loop_id = %s", loop_id
+    )
+
+
+def test_a_queued_loop_sync_shows_the_loop_in_the_fast_tables(
+    settings: Settings, brokerage: SimulatedData
+) -> None:
+    app = create_app(settings)
+    profile_id, loop_id = a_loop(brokerage)
+    with db.connect(settings) as conn:
+        apply_views(conn, settings)
+    before = reporting_loops(settings, loop_id)
+
+    app.sync_loop(profile_id, loop_id)
+    names = run_queued(app)
+
+    assert (before, names) == ([], ["sync_loop"])
+    assert reporting_loops(settings, loop_id) == [(loop_id,)]
+
+
 def test_a_full_sync_skips_the_profile_a_loop_sync_holds(
     database_url: str, tmp_path: Path, brokerage: SimulatedData
 ) -> None:
