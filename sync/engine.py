@@ -54,7 +54,6 @@ from .runs import (
     RunDatabase,
     RunStart,
     advance_watermark,
-    finish_run,
     record_counts,
     start_run,
     watermark,
@@ -226,10 +225,8 @@ class _Run:
     def succeed(self, outcome: _Outcome) -> SyncRunResult:
         """Record the run as succeeded and describe it."""
         self._take_client_stats()
-        finished_at, status = self.database.transact(
-            lambda conn: finish_run(
-                conn, self.schema, self.run.run_id, self.counts, status="succeeded"
-            )
+        finished_at, status = self.database.finish(
+            self.run.run_id, self.counts, "succeeded"
         )
         logger.info(
             "sync run %d %s: %s", self.run.run_id, status, _describe(self.counts)
@@ -254,16 +251,7 @@ class _Run:
         """Record a run whose every profile was busy as skipped; raise to say so."""
         self._take_client_stats()
         reason = "; ".join(holder.describe() for holder in busy)
-        self.database.transact(
-            lambda conn: finish_run(
-                conn,
-                self.schema,
-                self.run.run_id,
-                self.counts,
-                status="skipped",
-                error=reason,
-            )
-        )
+        self.database.finish(self.run.run_id, self.counts, "skipped", reason)
         logger.warning("sync run %d skipped: %s", self.run.run_id, reason)
         raise SyncInProgressError(f"sync run {self.run.run_id} skipped: {reason}")
 
@@ -272,23 +260,7 @@ class _Run:
         self._take_client_stats()
         error = redact(f"{type(exc).__name__}: {exc}")
         logger.error("sync run %d failed: %s", self.run.run_id, error)
-        try:
-            self.database.transact(
-                lambda conn: finish_run(
-                    conn,
-                    self.schema,
-                    self.run.run_id,
-                    self.counts,
-                    status="failed",
-                    error=error,
-                )
-            )
-        except Exception as record_error:
-            logger.error(
-                "could not record sync run %d as failed: %s",
-                self.run.run_id,
-                redact(str(record_error)),
-            )
+        self.database.finish_unsuccessful(self.run.run_id, self.counts, "failed", error)
 
     def _choose_profiles(self, configured: tuple[int, ...]) -> list[int]:
         listed = self.client.profiles()

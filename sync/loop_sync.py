@@ -31,7 +31,7 @@ from .landing import LandingResult, land_page
 from .leases import ProfileLeases, profile_holder
 from .payloads import InvalidPayload
 from .queued_loops import QueuedLoops, UnsharedQueuedLoops
-from .runs import RunCounts, RunDatabase, RunStatus, finish_run, start_run
+from .runs import RunCounts, RunDatabase, RunStatus, start_run
 from .settings import Settings
 from .sweep import mark_gone, mark_merged
 
@@ -211,25 +211,11 @@ class _LoopRun:
         stats = self.client.stats
         self.counts.requests = stats.requests - self.stats_at_start.requests
         self.counts.throttled = stats.throttled - self.stats_at_start.throttled
-        try:
-            self.database.transact(
-                lambda conn: finish_run(
-                    conn,
-                    self.schema,
-                    self.run.run_id,
-                    self.counts,
-                    status=status,
-                    error=error,
-                )
-            )
-        except Exception as exc:
-            if status == "succeeded":
-                raise
-            logger.error(
-                "could not record webhook run %d as %s: %s",
-                self.run.run_id,
-                status,
-                redact(str(exc)),
+        if error is None:
+            self.database.finish(self.run.run_id, self.counts, status)
+        else:
+            self.database.finish_unsuccessful(
+                self.run.run_id, self.counts, status, error
             )
 
 

@@ -142,6 +142,39 @@ class RunDatabase:
         _release(conn, self.key, self.exclusive)
         conn.close()
 
+    def finish(
+        self,
+        run_id: int,
+        counts: RunCounts,
+        status: RunStatus,
+        error: str | None = None,
+    ) -> tuple[datetime, str]:
+        """Record a run's end in a transaction of its own (frees its leases)."""
+        schema = self.settings.raw_schema
+        return self.transact(
+            lambda conn: finish_run(
+                conn, schema, run_id, counts, status=status, error=error
+            )
+        )
+
+    def finish_unsuccessful(
+        self, run_id: int, counts: RunCounts, status: RunStatus, error: str
+    ) -> None:
+        """Record a run that did not succeed; never masks what ended it.
+
+        The caller is about to raise or report the run's own error, so a
+        failure to record it is logged instead of raised over that error.
+        """
+        try:
+            self.finish(run_id, counts, status, error)
+        except Exception as exc:
+            logger.error(
+                "could not record sync run %d as %s: %s",
+                run_id,
+                status,
+                redact(str(exc)),
+            )
+
     def transact(self, work: Callable[[Connection], T]) -> T:
         """Run work in one transaction, again whole after a lost connection."""
         attempt = 1
