@@ -113,9 +113,13 @@ class _Handler(BaseHTTPRequestHandler):
         # Only the dashboard comes from the page; the viewer is the session's.
         try:
             token = self.server.portal.guest_token(user, wanted.get("dashboard"))
-        except SupersetError:
-            logger.exception("Superset refused a guest token for %r", user.username)
-            self._json(HTTPStatus.BAD_GATEWAY, {"error": "Superset refused"})
+        except SupersetError as exc:
+            # Refused or unreachable alike: the message says which.
+            logger.error("no guest token for %r from Superset: %s", user.username, exc)
+            self._json(
+                HTTPStatus.BAD_GATEWAY,
+                {"error": "Superset did not issue a guest token; try again"},
+            )
             return
         if token is None:
             self._json(HTTPStatus.NOT_FOUND, {"error": "no such dashboard"})
