@@ -113,8 +113,17 @@ def reporting_settings(postgres_admin_url: str) -> Iterator[Settings]:
 
 
 def _drop(admin_url: str, url: str, name: str, role: str) -> None:
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
+    # The role owns objects only in this database: drop them there, but drop
+    # the database even when that fails (a session still holding a lock), so
+    # that no test database outlives the run.
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
+    finally:
+        _drop_database(admin_url, name, role)
+
+
+def _drop_database(admin_url: str, name: str, role: str) -> None:
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
