@@ -15,13 +15,11 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
-from psycopg import sql
-
 from .arrays import bytea_array, int8_array, text_array
-from .db import Connection, raw_tables, storage_errors
+from .db import Connection, storage_errors
+from .landing_sql import LandingStatements, landing_statements
 from .payloads import (
     Document,
     InvalidPayload,
@@ -76,7 +74,7 @@ def stored_versions(
         return {}
     with storage_errors("read stored loop versions"):
         rows = conn.execute(
-            _statements(schema).versions, {"ids": list(loop_ids)}
+            landing_statements(schema).versions, {"ids": list(loop_ids)}
         ).fetchall()
     return {row[0]: (row[1], row[2]) for row in rows}
 
@@ -157,7 +155,7 @@ def prepare_page(
 
 def land_prepared(conn: Connection, schema: str, page: PreparedPage) -> LandingResult:
     """Land a page prepare_page() built, in one transaction (or savepoint)."""
-    statements = _statements(schema)
+    statements = landing_statements(schema)
     written = 0
     with storage_errors("land a loop page"), conn.transaction():
         if page.params is not None:
@@ -195,7 +193,7 @@ def land_participants(
         (run_id, profile_id, loop_id, SOURCE_PARTICIPANTS, bad.reason, bad.raw, now)
         for loop_id, bad in invalid.items()
     ]
-    statements = _statements(schema)
+    statements = landing_statements(schema)
     params = {
         "ids": list(valid),
         "updated": [fetched[loop_id][0] for loop_id in valid],
@@ -245,7 +243,9 @@ def land_details(
         "now": now,
     }
     with storage_errors("land details"):
-        landed = conn.execute(_statements(schema).land_details, params).fetchall()
+        landed = conn.execute(
+            landing_statements(schema).land_details, params
+        ).fetchall()
     return len(landed)
 
 
@@ -272,7 +272,7 @@ def land_profiles(
     with storage_errors("land profiles"), conn.transaction():
         if landed:
             conn.execute(
-                _statements(schema).land_profiles,
+                landing_statements(schema).land_profiles,
                 {
                     "ids": list(landed),
                     "hashes": [document.content_hash for document in documents],
@@ -281,7 +281,7 @@ def land_profiles(
                     "now": now,
                 },
             )
-        _insert_quarantine(conn, _statements(schema), quarantined)
+        _insert_quarantine(conn, landing_statements(schema), quarantined)
     _log_quarantined(quarantined)
     return ProfileLandingResult(
         profiles=[profile for profile, _ in landed.values()],
@@ -303,7 +303,7 @@ def quarantine(
     """Keep a payload that cannot be landed, with the reason, in one transaction."""
     row = (run_id, profile_id, loop_id, source, payload.reason, payload.raw, now)
     with storage_errors("quarantine a payload"), conn.transaction():
-        _insert_quarantine(conn, _statements(schema), [row])
+        _insert_quarantine(conn, landing_statements(schema), [row])
     _log_quarantined([row])
 
 
@@ -357,7 +357,7 @@ def _hash(document: Document | None) -> bytes | None:
 
 
 def _insert_quarantine(
-    conn: Connection, statements: _Statements, rows: Sequence[QuarantineRow]
+    conn: Connection, statements: LandingStatements, rows: Sequence[QuarantineRow]
 ) -> None:
     if rows:
         conn.cursor().executemany(statements.quarantine, rows)
@@ -377,198 +377,3 @@ def _log_quarantined(rows: Sequence[QuarantineRow]) -> None:
             loop_id,
             reason,
         )
-
-
-@dataclass(frozen=True)
-class _Statements:
-    versions: sql.Composed
-    land_participants: sql.Composed
-    land_details: sql.Composed
-    land_loops: sql.Composed
-    land_profiles: sql.Composed
-    quarantine: sql.Composed
-
-
-@lru_cache(maxsize=8)
-def _statements(schema: str) -> _Statements:
-    tables = raw_tables(schema)
-    return _Statements(
-        versions=sql.SQL(_VERSIONS).format(**tables),
-        land_participants=sql.SQL(_LAND_PARTICIPANTS).format(**tables),
-        land_details=sql.SQL(_LAND_DETAILS).format(**tables),
-        land_loops=sql.SQL(_LAND_LOOPS).format(**tables),
-        land_profiles=sql.SQL(_LAND_PROFILES).format(**tables),
-        quarantine=sql.SQL(_QUARANTINE).format(**tables),
-    )
-
-
-_VERSIONS = """
-SELECT loop_id, loop_updated, participants_for_updated
-FROM {loop} WHERE loop_id = ANY(%(ids)b::bigint[])
-"""
-
-# Landing speed (bench/bench_landing.py, 50,000 loops, two vCPUs, nothing else
-# running): 21,000 loops a second a page after another, 23,000 to 25,800 with
-# the next page prepared on a second thread (0.43 to 0.46 of a plain COPY of
-# the same JSON), 25,500 to 26,600 over unchanged loops. Postgres spends some
-# 24 us a loop on this statement (40 while payload_history also held every
-# current payload), Python some 21 us preparing a page. With other work on the
-# machine: 17,000 to 19,000.
-# TODO: changed loops cost Postgres some 54 us a loop, 43 before: the trigger
-# copies the replaced rows and plans its queries at each call (a cached plan
-# could go on scanning history). Far from what the sync needs: requests pace it
-# to a page a second at most.
-# Arrays bound in binary keep a page to one round trip and each payload to one
-# jsonb parse. A missing details object or participant list keeps the stored
-# one. A payload is compared by hash: an unchanged one keeps when and by which
-# run it was first seen, and a replaced one moves into payload_history by the
-# trigger on the table (sync/schema.sql), so each is stored once.
-_LAND_LOOPS = """
-WITH page AS (
-    SELECT
-        loop_id, updated, summary::jsonb AS summary, summary_hash,
-        details::jsonb AS details, details_hash,
-        participants::jsonb AS participants, participants_hash
-    FROM unnest(
-        %(ids)b::bigint[], %(updated)b::text[],
-        %(summaries)b::text[], %(summary_hashes)b::bytea[],
-        %(details)b::text[], %(details_hashes)b::bytea[],
-        %(participants)b::text[], %(participants_hashes)b::bytea[]
-    ) AS listed (
-        loop_id, updated, summary, summary_hash, details, details_hash,
-        participants, participants_hash
-    )
-), links AS (
-    INSERT INTO {loop_profile} (loop_id, profile_id, first_seen_at, last_seen_at)
-    SELECT loop_id, %(profile_id)b, %(now)b, %(now)b FROM page
-    ON CONFLICT (loop_id, profile_id) DO UPDATE SET
-        last_seen_at = excluded.last_seen_at, removed_at = NULL
-)
-INSERT INTO {loop} AS stored (
-    loop_id, loop_updated, first_seen_at, fetched_at,
-    summary, summary_hash, summary_seen_at, summary_run_id,
-    details, details_hash, details_seen_at, details_run_id,
-    participants, participants_hash, participants_seen_at, participants_run_id,
-    participants_for_updated
-)
-SELECT
-    loop_id, updated, %(now)b, %(now)b,
-    summary, summary_hash, %(now)b, %(run_id)b::bigint,
-    details, details_hash,
-    CASE WHEN details IS NOT NULL THEN %(now)b END,
-    CASE WHEN details IS NOT NULL THEN %(run_id)b::bigint END,
-    participants, participants_hash,
-    CASE WHEN participants IS NOT NULL THEN %(now)b END,
-    CASE WHEN participants IS NOT NULL THEN %(run_id)b::bigint END,
-    CASE WHEN participants IS NOT NULL THEN updated END
-FROM page
-ON CONFLICT (loop_id) DO UPDATE SET
-    loop_updated = excluded.loop_updated,
-    fetched_at = excluded.fetched_at,
-    removed_at = NULL,
-    summary = excluded.summary,
-    summary_hash = excluded.summary_hash,
-    summary_seen_at = CASE WHEN stored.summary_hash = excluded.summary_hash
-        THEN stored.summary_seen_at ELSE excluded.summary_seen_at END,
-    summary_run_id = CASE WHEN stored.summary_hash = excluded.summary_hash
-        THEN stored.summary_run_id ELSE excluded.summary_run_id END,
-    details = coalesce(excluded.details, stored.details),
-    details_hash = coalesce(excluded.details_hash, stored.details_hash),
-    details_seen_at = CASE
-        WHEN coalesce(excluded.details_hash = stored.details_hash, true)
-        THEN stored.details_seen_at ELSE excluded.details_seen_at END,
-    details_run_id = CASE
-        WHEN coalesce(excluded.details_hash = stored.details_hash, true)
-        THEN stored.details_run_id ELSE excluded.details_run_id END,
-    participants = coalesce(excluded.participants, stored.participants),
-    participants_hash = coalesce(
-        excluded.participants_hash, stored.participants_hash
-    ),
-    participants_seen_at = CASE
-        WHEN coalesce(excluded.participants_hash = stored.participants_hash, true)
-        THEN stored.participants_seen_at ELSE excluded.participants_seen_at END,
-    participants_run_id = CASE
-        WHEN coalesce(excluded.participants_hash = stored.participants_hash, true)
-        THEN stored.participants_run_id ELSE excluded.participants_run_id END,
-    participants_for_updated = coalesce(
-        excluded.participants_for_updated, stored.participants_for_updated
-    )
-WHERE stored.summary_hash IS DISTINCT FROM excluded.summary_hash
-    OR stored.loop_updated IS DISTINCT FROM excluded.loop_updated
-    OR stored.removed_at IS NOT NULL
-    OR coalesce(excluded.details_hash, stored.details_hash)
-        IS DISTINCT FROM stored.details_hash
-    OR (
-        excluded.participants_hash IS NOT NULL
-        AND (excluded.participants_hash, excluded.participants_for_updated)
-        IS DISTINCT FROM (stored.participants_hash, stored.participants_for_updated)
-    )
-"""
-
-# Only a loop still at the version the list was asked for takes it.
-_LAND_PARTICIPANTS = """
-WITH fetched AS (
-    SELECT * FROM unnest(
-        %(ids)b::bigint[], %(updated)b::text[], %(participants)b::text[],
-        %(hashes)b::bytea[]
-    ) AS fetched (loop_id, updated, participants, content_hash)
-)
-UPDATE {loop} AS stored SET
-    participants = fetched.participants::jsonb,
-    participants_hash = fetched.content_hash,
-    participants_seen_at = CASE
-        WHEN stored.participants_hash = fetched.content_hash
-        THEN stored.participants_seen_at ELSE %(now)b END,
-    participants_run_id = CASE
-        WHEN stored.participants_hash = fetched.content_hash
-        THEN stored.participants_run_id ELSE %(run_id)b::bigint END,
-    participants_for_updated = fetched.updated,
-    fetched_at = %(now)b
-FROM fetched
-WHERE stored.loop_id = fetched.loop_id AND stored.loop_updated = fetched.updated
-"""
-
-_LAND_DETAILS = """
-WITH fetched AS (
-    SELECT * FROM unnest(
-        %(ids)b::bigint[], %(updated)b::text[], %(details)b::text[],
-        %(hashes)b::bytea[]
-    ) AS fetched (loop_id, updated, details, content_hash)
-)
-UPDATE {loop} AS stored SET
-    details = fetched.details::jsonb,
-    details_hash = fetched.content_hash,
-    details_seen_at = CASE WHEN stored.details_hash = fetched.content_hash
-        THEN stored.details_seen_at ELSE %(now)b END,
-    details_run_id = CASE WHEN stored.details_hash = fetched.content_hash
-        THEN stored.details_run_id ELSE %(run_id)b::bigint END,
-    fetched_at = %(now)b
-FROM fetched
-WHERE stored.loop_id = fetched.loop_id AND stored.loop_updated = fetched.updated
-RETURNING stored.loop_id
-"""
-
-_LAND_PROFILES = """
-INSERT INTO {profile} AS stored (
-    profile_id, payload, payload_hash, payload_seen_at, payload_run_id,
-    fetched_at
-)
-SELECT profile_id, payload, payload_hash, %(now)b, %(run_id)b::bigint, %(now)b
-FROM unnest(
-    %(ids)b::bigint[], %(hashes)b::bytea[], %(payloads)b::jsonb[]
-) AS listed (profile_id, payload_hash, payload)
-ON CONFLICT (profile_id) DO UPDATE SET
-    payload = excluded.payload,
-    payload_hash = excluded.payload_hash,
-    payload_seen_at = CASE WHEN stored.payload_hash = excluded.payload_hash
-        THEN stored.payload_seen_at ELSE excluded.payload_seen_at END,
-    payload_run_id = CASE WHEN stored.payload_hash = excluded.payload_hash
-        THEN stored.payload_run_id ELSE excluded.payload_run_id END,
-    fetched_at = excluded.fetched_at
-"""
-
-_QUARANTINE = """
-INSERT INTO {quarantine} (
-    run_id, profile_id, loop_id, source, reason, raw, received_at
-) VALUES (%s, %s, %s, %s, %s, %s, %s)
-"""
