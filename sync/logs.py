@@ -25,6 +25,19 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes each record to sys.stderr as it is then, not as it was at setup.
+
+    The CLI can be configured more than once in one process (a program that
+    calls it, a test run) with stderr replaced in between; a handler holding
+    the first stream would write to a closed one.
+    """
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
 def configure_logging(level: str = "INFO") -> None:
     """Log to stderr with redaction; quiet the chatty libraries.
 
@@ -35,7 +48,7 @@ def configure_logging(level: str = "INFO") -> None:
     if sys.stderr.isatty():
         handler = RichHandler(show_path=False, rich_tracebacks=False)
     else:
-        handler = logging.StreamHandler()
+        handler = StderrHandler()
         handler.setFormatter(
             logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
         )

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 
 import pytest
 
-from sync.logs import RedactingFilter
+from sync.logs import RedactingFilter, configure_logging
 
 
 @pytest.mark.parametrize(
@@ -49,3 +50,16 @@ def test_filter_masks_secrets_in_tracebacks() -> None:
 
     assert "tb-secret" not in stream.getvalue()
     assert "RuntimeError" in stream.getvalue()
+
+
+def test_log_lines_go_to_stderr_as_it_is_when_written() -> None:
+    first, later = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stderr(first):
+        configure_logging("INFO")
+    first.close()
+
+    with contextlib.redirect_stderr(later):
+        logging.getLogger("test.logs.stderr").info("synced %d loops", 3)
+
+    (line,) = later.getvalue().splitlines()
+    assert line.endswith("INFO    test.logs.stderr: synced 3 loops")
