@@ -7,8 +7,9 @@ plans; applies the views, which fills the fast tables. Then times, warm,
 every query behind the shipped dashboards (the SQL Superset builds from each
 chart's query_context and for each select filter's values, bench/chart_sql.py)
 and the queries of the reporting views the dashboards read (production_summary,
-pipeline, agents, data quality counts, freshness), over reporting.* (fast tables) and over
-reporting_lib.* (views that parse the payloads when read). The parsing side
+pipeline, agents, data quality counts, freshness), over reporting.* (fast
+tables) and over reporting_lib.* (views that parse the payloads when read).
+The parsing side
 runs fewer times, each under a statement timeout: at a million loops a
 parsing query can take minutes. Last, the refresh after 2% of the loops
 change, after nothing changed, and after the roster changed. Figures only.
