@@ -9,10 +9,10 @@ chart's query_context and for each select filter's values, bench/chart_sql.py)
 and the queries of the reporting views the dashboards read (production_summary,
 pipeline, agents, data quality counts, freshness), over reporting.* (fast
 tables) and over reporting_lib.* (views that parse the payloads when read).
-The parsing side
-runs fewer times, each under a statement timeout: at a million loops a
-parsing query can take minutes. Last, the refresh after 2% of the loops
-change, after nothing changed, and after the roster changed. Figures only.
+The parsing side runs fewer times, each under a statement timeout: at a
+million loops a parsing query can take minutes. Last, the refresh after 2% of
+the loops change, after nothing changed, and after the roster changed.
+Figures only.
 
     .venv/bin/python -m bench.bench_reporting               # 100,000 loops
     .venv/bin/python -m bench.bench_reporting --loops 1000000 --parsing-runs 1
