@@ -41,13 +41,15 @@ from .queued_loops import QueuedLoops, queued_loops
 from .settings import DotloopSettings, Settings
 from .token_source import StoredTokenSource
 from .token_store import fingerprint
-from .views import refresh_reporting
+from .views import refresh_reporting, try_refresh_reporting
 
 logger = logging.getLogger(__name__)
 
 QUEUE_NAME = "dotloop-reporter"
 # How long a loop sync whose profile another run holds waits to try again.
 BUSY_LOOP_DELAY_SECONDS = 120
+# How long a refresh after a webhook event waits when another one is running.
+BUSY_REFRESH_DELAY_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,8 @@ class TaskApp:
     sync_profiles: Any
     # The loop syncs waiting, shared by the receiver that queues them.
     queued_loops: QueuedLoops
+    # A refresh of the fast tables, put off while another one ran.
+    refresh: Any
 
 
 def build_client(settings: Settings) -> DotloopClient:
@@ -167,16 +171,20 @@ def refresh_fast_tables(settings: Settings) -> None:
         refresh_reporting(conn, settings)
 
 
-def refresh_after_event(settings: Settings) -> None:
-    """Refresh after a webhook's loop landed; a failure waits for the next one.
+def refresh_after_event(settings: Settings) -> bool:
+    """Refresh after a webhook's loop landed; False when another refresh runs.
 
-    The loop is stored: raising here would make Huey fetch it again, when
-    any later refresh picks it up as it is.
+    A nightly refresh can take minutes: rather than hold the worker behind
+    it, the caller schedules this again for later. A failure is logged and
+    counts as done: the loop is stored, raising would make Huey fetch it
+    again, and any later refresh picks it up as it is.
     """
     try:
-        refresh_fast_tables(settings)
+        with connect(settings) as conn:
+            return try_refresh_reporting(conn, settings) is not None
     except StorageError as exc:
         logger.warning("reporting refresh after a webhook event failed: %s", exc)
+        return True
 
 
 def is_nightly(moment: datetime, *, hour: int, timezone: str) -> bool:
@@ -244,18 +252,22 @@ def create_app(settings: Settings, queued: QueuedLoops | None = None) -> TaskApp
             # is done, this sync still brings the edit.
             loop_sync.schedule((profile_id, loop_id), delay=BUSY_LOOP_DELAY_SECONDS)
             return
-        # A broker who just edited a loop looks for it on the dashboards, and
-        # a refresh after one loop costs a fraction of a second.
-        refresh_after_event(settings)
+        # A broker who just edited a loop looks for it on the dashboards.
+        queued_refresh()
 
     def queued_merge(old_id: int, new_id: int) -> None:
         merge_loops(settings, old_id, new_id)
-        refresh_after_event(settings)
+        queued_refresh()
+
+    def queued_refresh() -> None:
+        if not refresh_after_event(settings):
+            refresh.schedule(delay=BUSY_REFRESH_DELAY_SECONDS)
 
     # Registered by call rather than as decorators: Huey is untyped.
     # A webhook is the only news of an edit until the nightly run, so a failed
     # fetch (Dotloop down, rate limited) is tried again later.
     loop_sync = huey.task(name="sync_loop", retries=2, retry_delay=60)(queued_loop_sync)
+    refresh = huey.task(name="refresh_reporting")(queued_refresh)
     return TaskApp(
         huey=huey,
         sync_all=huey.task(name="sync_all")(queued_sync),
@@ -266,6 +278,7 @@ def create_app(settings: Settings, queued: QueuedLoops | None = None) -> TaskApp
         merge_loops=huey.task(name="merge_loops")(queued_merge),
         sync_profiles=huey.task(name="sync_profiles")(queued_profiles),
         queued_loops=waiting,
+        refresh=refresh,
     )
 
 

@@ -5,6 +5,7 @@ build_views(settings) -> list[ViewSql]         SQL of each view, in order
 render_views_sql(settings) -> str              the whole script, to print
 apply_views(conn, settings) -> None            create or update in Postgres
 refresh_reporting(conn, settings) -> RefreshResult   after each sync run
+try_refresh_reporting(conn, settings)          the same, None when one is running
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from .apply import apply_functions, apply_views, grant_statements, render_views_sql
 from .build import ViewColumn, ViewSql, build_views
 from .library import lib_schema
-from .refresh import RefreshResult, refresh_reporting
+from .refresh import RefreshResult, refresh_reporting, try_refresh_reporting
 from .spec import ColumnSpec, ViewSpec, load_spec, load_specs
 
 __all__ = [
@@ -30,4 +31,5 @@ __all__ = [
     "load_specs",
     "refresh_reporting",
     "render_views_sql",
+    "try_refresh_reporting",
 ]

@@ -20,14 +20,8 @@ from .library import (
     lib_schema,
     set_search_path,
 )
-from .refresh import (
-    LOCK_KEY,
-    RefreshResult,
-    create_state_table,
-    definition_hash,
-    refresh_tables,
-    stored_hashes,
-)
+from .refresh import LOCK_KEY, RefreshResult, refresh_tables
+from .refresh_state import create_state_table, definition_hash, stored_hashes
 
 logger = logging.getLogger(__name__)
 

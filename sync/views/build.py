@@ -38,6 +38,10 @@ _PAIRS_PER_OBJECT = 40
 # The alias of the rows over_rows columns are computed over.
 _ROWS = "_rows"
 
+# The temporary table of keys a refresh rebuilds a table by, when they come
+# from another fast table's written rows (materialize.rebuild_from a table).
+REBUILD_KEYS = "refresh_keys"
+
 
 @dataclass(frozen=True)
 class ViewColumn:
@@ -59,7 +63,9 @@ class ViewSql:
     columns NULL, and `settle_select`, which works them out over the table's
     own rows (ctid as row_id, the values stored now as stored_<column>);
     settle_key is a column every window of theirs partitions by, so whole
-    partitions are worked out by its values.
+    partitions are worked out by its values. A table rebuilt by the rows
+    another one wrote has `rebuild_select`, its SELECT for the keys in the
+    REBUILD_KEYS table only.
     """
 
     name: str
@@ -84,6 +90,7 @@ class ViewSql:
     row_select: str = ""
     settle_select: str = ""
     settle_key: str = ""
+    rebuild_select: str = ""
 
     @property
     def qualified_name(self) -> str:
@@ -171,9 +178,10 @@ def _built_views(
         _ViewBuilder(spec, schemas, names, materialize=not parsing).build()
         for spec in specs
     ]
-    ordered = _with_config_dependency(
-        _dependency_order(views, {spec.name: spec for spec in specs})
-    )
+    by_name = {spec.name: spec for spec in specs}
+    ordered = _with_config_dependency(_dependency_order(views, by_name))
+    if not parsing:
+        _check_rebuild_rows(ordered, by_name)
     logger.debug("built %d views: %s", len(ordered), ", ".join(v.name for v in ordered))
     return tuple(ordered)
 
@@ -246,8 +254,40 @@ class _ViewBuilder:
             ),
             fill=render(exp.insert(query.copy(), table.copy())),
             distinct_rows=bool(self.spec.query and self.spec.query.group_by),
+            rebuild_select=self.rebuild_select(materialize),
             **self.settling(table),
         )
+
+    def rebuild_select(self, materialize: Materialize) -> str:
+        """The SELECT of the rows whose rebuild_by values are in REBUILD_KEYS.
+
+        The filter goes before any grouping, on the key columns' own SQL, so
+        that only the source rows of those keys are read and added up.
+        """
+        if materialize.rebuild_rows_of is None:
+            return ""
+        if self.spec.union:
+            raise self.spec.error("materialize.rebuild_from", "not for a union view")
+        resolver = self.resolver()
+        keys = []
+        for name in materialize.rebuild_by:
+            column = self.spec.column(name)
+            assert column is not None
+            if column.sql is None or column.over_rows:
+                raise self.spec.error(
+                    "materialize.rebuild_by", f"{name!r} needs sql, not over rows"
+                )
+            key = resolver.expression(column.sql, f"{column.key}.sql")
+            if _is_aggregate(key):
+                raise self.spec.error(
+                    "materialize.rebuild_by", f"{name!r} cannot be an aggregate"
+                )
+            keys.append(key)
+        wanted = exp.select(*materialize.rebuild_by).from_(REBUILD_KEYS)
+        condition = exp.In(
+            this=exp.Tuple(expressions=keys), query=exp.Subquery(this=wanted)
+        )
+        return render(self.select().where(condition))
 
     def settling(self, table: exp.Table) -> dict[str, Any]:
         """For a table with over_rows columns, the SQL the refresh settles them by."""
@@ -569,7 +609,7 @@ def _indexes(
 ) -> list[exp.Create]:
     """CREATE INDEX for the refresh's keys, then for those the spec lists."""
     keys = [("loop_id",)] if "loop_id" in columns else []
-    wanted = [*keys, (materialize.rebuild_by,), *materialize.indexes]
+    wanted = [*keys, materialize.rebuild_by, *materialize.indexes]
     unique = list(dict.fromkeys(wanted))
     return [
         exp.Create(
@@ -691,6 +731,29 @@ def _with_config_dependency(ordered: list[ViewSql]) -> list[ViewSql]:
             reading.add(view.name)
         marked.append(dataclasses.replace(view, reads_config=reads))
     return marked
+
+
+def _check_rebuild_rows(views: list[ViewSql], specs: dict[str, ViewSpec]) -> None:
+    """A table rebuilt by another's written rows reads that fast table, keys and all."""
+    tables = {view.name: view for view in views if view.is_table}
+    for view in views:
+        source = view.materialize.rebuild_rows_of if view.materialize else None
+        if source is None:
+            continue
+        assert view.materialize is not None
+        spec = specs[view.name]
+        if source not in tables or source not in view.depends_on:
+            raise spec.error(
+                "materialize.rebuild_from", f"{source!r} is not a fast table it reads"
+            )
+        over = set(tables[source].over_rows)
+        columns = {column.name for column in tables[source].columns}
+        for name in view.materialize.rebuild_by:
+            if name not in columns or name in over:
+                raise spec.error(
+                    "materialize.rebuild_by",
+                    f"{name!r} is not a column of {source} set row by row",
+                )
 
 
 def _dependency_order(

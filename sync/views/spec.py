@@ -124,12 +124,21 @@ class Materialize:
     by the changed loops are found (rebuild_from: view and column, read after
     that view's own refresh, besides this table's old rows). A table without
     loop_id, whose rows add up several loops, reads rebuild_from before any
-    table is refreshed too.
+    table is refreshed too. With rebuild_rows_of instead, the keys (one or
+    more columns) are those of the rows this refresh wrote in that fast
+    table, as they were and are: a night touching every agent then rebuilds
+    only the agents' months that moved.
     """
 
     indexes: tuple[tuple[str, ...], ...] = ()
-    rebuild_by: str = "loop_id"
+    rebuild_by: tuple[str, ...] = ("loop_id",)
     rebuild_from: tuple[str, str] | None = None
+    rebuild_rows_of: str | None = None
+
+    @property
+    def key(self) -> str:
+        """The rebuild column of a table rebuilt by one column."""
+        return self.rebuild_by[0]
 
 
 @dataclass(frozen=True)
@@ -238,29 +247,52 @@ class _Reader:
         indexes = data.get("indexes", [])
         if not isinstance(indexes, list):
             raise self.fail("materialize.indexes", "must be a list of column lists")
-        rebuild_by = self.name(data.get("rebuild_by", "loop_id"), "materialize")
-        if "loop_id" not in names and rebuild_by == "loop_id":
+        rebuild_by = self.rebuild_by(data.get("rebuild_by", "loop_id"))
+        if "loop_id" not in names and rebuild_by == ("loop_id",):
             raise self.fail(
                 "materialize",
                 "a fast table needs a loop_id column, or rebuild_by and rebuild_from",
             )
-        for column in (rebuild_by, *(c for index in indexes for c in index)):
+        for column in (*rebuild_by, *(c for index in indexes for c in index)):
             if column not in names:
                 raise self.fail("materialize", f"{column!r} is not a column")
+        source = data.get("rebuild_from")
+        rows_of = self.rebuild_rows_of(source, rebuild_by)
         return Materialize(
             indexes=tuple(self.index(index) for index in indexes),
             rebuild_by=rebuild_by,
-            rebuild_from=self.rebuild_from(data.get("rebuild_from"), rebuild_by),
+            rebuild_from=None if rows_of else self.rebuild_from(source, rebuild_by),
+            rebuild_rows_of=rows_of,
         )
+
+    def rebuild_by(self, value: Any) -> tuple[str, ...]:
+        """One column, or a list of them rebuilt together (rebuild_from a table)."""
+        if isinstance(value, list) and value:
+            return tuple(self.name(c, "materialize.rebuild_by") for c in value)
+        return (self.name(value, "materialize.rebuild_by"),)
+
+    def rebuild_rows_of(self, value: Any, rebuild_by: tuple[str, ...]) -> str | None:
+        """The fast table whose written rows give the keys: rebuild_from alone."""
+        if isinstance(value, str) and "." not in value:
+            return self.name(value.strip(), "materialize.rebuild_from")
+        if len(rebuild_by) > 1:
+            raise self.fail(
+                "materialize.rebuild_from",
+                "several rebuild_by columns take their keys from a fast table's rows: "
+                "name the table alone",
+            )
+        return None
 
     def index(self, value: Any) -> tuple[str, ...]:
         if not isinstance(value, list) or not value:
             raise self.fail("materialize.indexes", "each index is a list of columns")
         return tuple(self.name(c, "materialize.indexes") for c in value)
 
-    def rebuild_from(self, value: Any, rebuild_by: str) -> tuple[str, str] | None:
+    def rebuild_from(
+        self, value: Any, rebuild_by: tuple[str, ...]
+    ) -> tuple[str, str] | None:
         if value is None:
-            if rebuild_by != "loop_id":
+            if rebuild_by != ("loop_id",):
                 raise self.fail("materialize.rebuild_from", "needed with rebuild_by")
             return None
         parts = self.text(value, "materialize.rebuild_from").split(".")
@@ -402,7 +434,7 @@ class _Reader:
                 f"{over[0].key}.over_rows", "needs a single-source view, ungrouped"
             )
         materialize = spec.materialize
-        if materialize is not None and materialize.rebuild_by != "loop_id":
+        if materialize is not None and materialize.rebuild_by != ("loop_id",):
             # The refresh replaces the changed loops' rows, then works the
             # over_rows columns out again for the partitions they are in.
             raise self.fail(

@@ -30,8 +30,15 @@ from sync.leases import ProfileLeases
 from sync.loop_sync import sync_loop
 from sync.runs import RunCounts, RunDatabase, finish_run, start_run
 from sync.settings import Settings
-from sync.tasks import BUSY_LOOP_DELAY_SECONDS, TaskApp, build_client, create_app
+from sync.tasks import (
+    BUSY_LOOP_DELAY_SECONDS,
+    BUSY_REFRESH_DELAY_SECONDS,
+    TaskApp,
+    build_client,
+    create_app,
+)
 from sync.views import apply_views
+from sync.views.refresh import LOCK_KEY
 
 DETAIL = "GET /profile/{pid}/loop/{lid}/detail"
 # Long enough for any machine: waiting on an event, never timing it.
@@ -181,6 +188,32 @@ def test_a_queued_loop_sync_shows_the_loop_in_the_fast_tables(
     names = run_queued(app)
 
     assert (before, names) == ([], ["sync_loop"])
+    assert reporting_loops(settings, loop_id) == [(loop_id,)]
+
+
+def test_a_loop_sync_puts_its_refresh_off_while_another_refresh_runs(
+    settings: Settings, brokerage: SimulatedData
+) -> None:
+    app = create_app(settings)
+    profile_id, loop_id = a_loop(brokerage)
+    with db.connect(settings) as conn:
+        apply_views(conn, settings)
+
+    # A nightly refresh still at work: it holds the refresh lock.
+    with db.connect(settings) as other, other.transaction():
+        other.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (LOCK_KEY,))
+        app.sync_loop(profile_id, loop_id)
+        names = run_queued(app)
+        while_held = reporting_loops(settings, loop_id)
+    when = datetime.now(UTC).replace(tzinfo=None) + timedelta(
+        seconds=BUSY_REFRESH_DELAY_SECONDS + 60
+    )
+    (later,) = app.huey.read_schedule(when)
+    app.huey.execute(later, when)
+
+    # The refresh put off goes to Huey's schedule: not due yet.
+    assert (names, while_held) == (["sync_loop", "refresh_reporting"], [])
+    assert later.name == "refresh_reporting"
     assert reporting_loops(settings, loop_id) == [(loop_id,)]
 
 

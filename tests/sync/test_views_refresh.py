@@ -246,3 +246,53 @@ def test_refresh_after_spec_change_fills_again(
 
     assert result.full
     assert differences(ledger, "loop_sides") == []
+
+
+EARLIEST_CAPPED_CREDIT = """
+SELECT c.loop_id, c.agent_email, c.closing_month
+FROM reporting.agent_credits AS c
+WHERE c.plan_cap IS NOT NULL AND c.company_dollar > 0 AND EXISTS (
+  SELECT 1 FROM reporting.agent_credits AS l
+  WHERE l.agent_email = c.agent_email AND l.cap_year_start = c.cap_year_start
+    AND l.closing_month > c.closing_month AND l.company_dollar > 0
+)
+ORDER BY c.closing_date, c.loop_id
+LIMIT 1
+"""
+
+
+def company_dollar_by_month(conn: Conn, email: str) -> dict[Any, Any]:
+    rows = conn.execute(
+        "SELECT closing_month, sum(company_dollar) "
+        "FROM reporting.agent_monthly_production WHERE agent_email = %s "
+        "GROUP BY closing_month",
+        (email,),
+    ).fetchall()
+    return dict(rows)
+
+
+@pytest.mark.parametrize("ledger", ["roster"], indirect=True)
+def test_earlier_credit_filling_the_cap_moves_later_months(
+    ledger: Conn, settings: Settings
+) -> None:
+    # The agent's earliest capped credit of a cap year pays the whole cap:
+    # the later credits of that year, months the changed loop is not in, pay
+    # nothing from now on, and their months are rebuilt too.
+    found = ledger.execute(EARLIEST_CAPPED_CREDIT).fetchone()
+    assert found is not None
+    loop_id, email, month = found
+    before = company_dollar_by_month(ledger, email)
+    ledger.execute(
+        "UPDATE dotloop_raw.loop SET fetched_at = now(), details = jsonb_set("
+        "jsonb_set(details, '{Financials,Sale Commission Split $ - Buy Side}', "
+        "'\"$250,000\"'), '{Financials,Sale Commission Split $ - Sell Side}', "
+        "'\"$250,000\"') WHERE loop_id = %s",
+        (loop_id,),
+    )
+
+    refresh_reporting(ledger, settings)
+
+    after = company_dollar_by_month(ledger, email)
+    assert any(after[m] != before[m] for m in before if m > month)
+    for table in TABLES:
+        assert differences(ledger, table) == [], table

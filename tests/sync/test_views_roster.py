@@ -159,6 +159,31 @@ def test_roster_rows_an_admin_inserts_count_at_the_next_refresh(
     assert again.refilled == []
 
 
+def test_readers_see_the_old_rows_while_a_new_roster_fills_the_tables(
+    conn: Conn, database_url: str, settings: Settings
+) -> None:
+    reader = psycopg.connect(database_url, autocommit=True)
+    reader.execute("SET lock_timeout = '2s'")
+    before = reader.execute("SELECT count(*) FROM reporting.agent_credits").fetchone()
+
+    # The refresh's transaction left open, as a minute-long fill holds it.
+    with conn.transaction():
+        store_brokerage(conn, settings, BROKERAGE)
+        result = refresh_reporting(conn, settings)
+        during = reader.execute(
+            "SELECT count(*) FROM reporting.agent_credits"
+        ).fetchone()
+        in_refresh = conn.execute(
+            "SELECT count(*) FROM reporting.agent_credits"
+        ).fetchone()
+    after = reader.execute("SELECT count(*) FROM reporting.agent_credits").fetchone()
+    reader.close()
+
+    assert "agent_credits" in result.refilled
+    assert during == before
+    assert after == in_refresh != before
+
+
 @pytest.mark.parametrize(
     ("referral", "fee", "adjusted"),
     [

@@ -35,6 +35,38 @@ OVER_ROWS = (
 )
 
 
+# A fast table with each loop's parity; b adds its rows up per parity and is
+# rebuilt by the parities of the rows a refresh writes in a.
+WITH_PARITY = (
+    GOOD
+    + """\
+  - name: parity
+    type: bigint
+    sql: l.loop_id % 2
+    description: 0 or 1.
+materialize: true
+"""
+)
+BY_PARITY = """
+view: b
+description: Loops per parity.
+source: reporting.a AS a
+group_by: [a.parity]
+materialize:
+  rebuild_by: [parity]
+  rebuild_from: a
+columns:
+  - name: parity
+    type: bigint
+    sql: a.parity
+    description: 0 or 1.
+  - name: loops
+    type: bigint
+    sql: count(*)
+    description: How many.
+"""
+
+
 def write_specs(directory: Path, files: dict[str, str]) -> Path:
     for name, text in files.items():
         (directory / name).write_text(textwrap.dedent(text), "utf-8")
@@ -261,6 +293,42 @@ BAD_SPECS = [
         "a.yaml: columns: over_rows columns need windows partitioned by a common",
         id="over-rows-without-partition",
     ),
+    pytest.param(
+        {
+            "a.yaml": replace(WITH_PARITY, "materialize: true\n", ""),
+            "b.yaml": BY_PARITY,
+        },
+        "b.yaml: materialize.rebuild_from: 'a' is not a fast table it reads",
+        id="rebuilt-from-rows-of-a-view",
+    ),
+    pytest.param(
+        {
+            "a.yaml": WITH_PARITY,
+            "b.yaml": replace(
+                replace(BY_PARITY, "rebuild_from: a", "rebuild_from: a.loop_id"),
+                "[parity]",
+                "[parity, loops]",
+            ),
+        },
+        "b.yaml: materialize.rebuild_from: several rebuild_by columns take their",
+        id="rebuilt-by-columns-from-a-column",
+    ),
+    pytest.param(
+        {
+            "a.yaml": WITH_PARITY,
+            "b.yaml": replace(BY_PARITY, "[parity]", "[parity, loops]"),
+        },
+        "b.yaml: materialize.rebuild_by: 'loops' cannot be an aggregate",
+        id="rebuilt-by-an-aggregate",
+    ),
+    pytest.param(
+        {
+            "a.yaml": replace(WITH_PARITY, "name: parity", "name: odd"),
+            "b.yaml": replace(BY_PARITY, "a.parity", "a.odd"),
+        },
+        "b.yaml: materialize.rebuild_by: 'parity' is not a column of a set row by",
+        id="rebuilt-by-a-column-the-source-lacks",
+    ),
 ]
 
 
@@ -274,6 +342,19 @@ def test_invalid_spec_names_file_and_key(
         build_views(Settings(), directory)
 
     assert message in str(caught.value)
+
+
+def test_table_rebuilt_from_rows_filters_its_source_by_the_keys(
+    tmp_path: Path,
+) -> None:
+    files = {"a.yaml": WITH_PARITY, "b.yaml": BY_PARITY}
+
+    views = {v.name: v for v in build_views(Settings(), write_specs(tmp_path, files))}
+
+    rebuild = " ".join(views["b"].rebuild_select.split())
+    assert "WHERE (a.parity) IN ( SELECT parity FROM refresh_keys )" in rebuild
+    assert rebuild.endswith("GROUP BY a.parity")
+    assert views["a"].rebuild_select == ""
 
 
 def test_empty_directory_is_an_error(tmp_path: Path) -> None:

@@ -27,11 +27,9 @@ CREATE TABLE reporting.agent_monthly_production (
   agent_net NUMERIC
 );
 
-CREATE INDEX agent_monthly_production_agent_email_idx ON reporting.agent_monthly_production(agent_email);
+CREATE INDEX agent_monthly_production_agent_email_closing_month_idx ON reporting.agent_monthly_production(agent_email, closing_month);
 
 CREATE INDEX agent_monthly_production_closing_month_idx ON reporting.agent_monthly_production(closing_month);
-
-CREATE INDEX agent_monthly_production_agent_email_closing_month_idx ON reporting.agent_monthly_production(agent_email, closing_month);
 
 COMMENT ON TABLE reporting.agent_monthly_production IS 'Closed production of each agent added up per closing month, team, office, Dotloop profile and transaction type, from reporting.agent_credits (the same shares of GCI, volume and units, and plan figures): an agent''s figures over months and years without reading every credit. Averages are totals over counts, as in reporting.daily_production.';
 

@@ -21,7 +21,7 @@ CREATE TABLE reporting.agent_ytd_production (
   agent_net NUMERIC
 );
 
-CREATE INDEX agent_ytd_production_agent_email_idx ON reporting.agent_ytd_production(agent_email);
+CREATE INDEX agent_ytd_production_agent_email_closing_year_idx ON reporting.agent_ytd_production(agent_email, closing_year);
 
 CREATE INDEX agent_ytd_production_through_month_idx ON reporting.agent_ytd_production(through_month);
 
