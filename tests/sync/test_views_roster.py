@@ -159,6 +159,30 @@ def test_roster_rows_an_admin_inserts_count_at_the_next_refresh(
     assert again.refilled == []
 
 
+@pytest.mark.parametrize("brokerage", [None, BROKERAGE], ids=["no roster", "roster"])
+def test_an_agent_listed_twice_on_a_side_gets_one_credit(
+    conn: Conn, settings: Settings, brokerage: Brokerage | None
+) -> None:
+    twice = sale(
+        2006, "03/01/2025", "10,000", LISTS, Agent("LISTING_AGENT", ALICE.upper())
+    )
+    land(conn, settings, [twice])
+    if brokerage is not None:
+        store_brokerage(conn, settings, brokerage)
+    refresh_reporting(conn, settings)
+
+    side = conn.execute(
+        "SELECT agent_count FROM reporting.loop_sides WHERE loop_id = 2006"
+    ).fetchall()
+    credits = conn.execute(
+        "SELECT agent_email, gci_credit, unit_credit, transactions "
+        "FROM reporting.agent_credits WHERE loop_id = 2006"
+    ).fetchall()
+
+    assert side == [(1,)]
+    assert credits == [(ALICE, Decimal(10000), Decimal(1), 1)]
+
+
 def test_readers_see_the_old_rows_while_a_new_roster_fills_the_tables(
     conn: Conn, database_url: str, settings: Settings
 ) -> None:

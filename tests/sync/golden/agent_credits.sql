@@ -45,7 +45,7 @@ CREATE INDEX agent_credits_agent_email_closing_date_idx ON reporting.agent_credi
 
 CREATE INDEX agent_credits_team_idx ON reporting.agent_credits(team);
 
-COMMENT ON TABLE reporting.agent_credits IS 'One row per loop, represented side and agent working it: a LISTING_AGENT on the sell side; a BUYING_AGENT, or TENANT_AGENT on a lease, on the buy side. The agents of a side share its GCI, volume and unit equally. Agents are identified by e-mail (lower-cased); agents without one get no credit and, once a roster is loaded (reporting_config.agent), only roster agents get credits. With a commission plan, each closed credit shows the company dollar (capped per cap year), the per-deal fees and the agent''s net. Sum the credits over rows with is_closed for an agent''s or a team''s production; company and office totals come from reporting.loop_sides, which also counts sides without an agent.';
+COMMENT ON TABLE reporting.agent_credits IS 'One row per loop, represented side and agent working it: a LISTING_AGENT on the sell side; a BUYING_AGENT, or TENANT_AGENT on a lease, on the buy side. The agents of a side share its GCI, volume and unit equally. Agents are identified by e-mail (lower-cased); agents without one get no credit and, once a roster is loaded (reporting_config.agent), only roster agents get credits; an agent listed twice on a side (the e-mail in another case) gets one credit, from the first listing. With a commission plan, each closed credit shows the company dollar (capped per cap year), the per-deal fees and the agent''s net. Sum the credits over rows with is_closed for an agent''s or a team''s production; company and office totals come from reporting.loop_sides, which also counts sides without an agent.';
 
 COMMENT ON COLUMN reporting.agent_credits.loop_id IS 'The loop (reporting.loops.loop_id).';
 
@@ -269,7 +269,18 @@ FROM (
     OFFSET 0
   ) AS _c0
   WHERE
-    NOT p.email IS NULL AND (
+    NOT p.email IS NULL
+    AND (
       NOT roster.loaded OR NOT r.email IS NULL
+    )
+    AND NOT EXISTS(
+      SELECT
+        1
+      FROM reporting.loop_participants AS twice
+      WHERE
+        twice.loop_id = p.loop_id
+        AND twice.agent_side = p.agent_side
+        AND twice.email = p.email
+        AND twice.participant_order < p.participant_order
     )
 ) AS _rows;

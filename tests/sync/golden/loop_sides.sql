@@ -59,7 +59,7 @@ COMMENT ON COLUMN reporting.loop_sides.status IS 'The loop''s Dotloop status.';
 
 COMMENT ON COLUMN reporting.loop_sides.side IS 'The represented side, ''buy'' or ''sell''.';
 
-COMMENT ON COLUMN reporting.loop_sides.agent_count IS 'How many agents share this side''s GCI, volume and unit equally in reporting.agent_credits: the side''s agents with an e-mail (LISTING_AGENTs on the sell side; BUYING_AGENTs, or TENANT_AGENTs on a lease, on the buy side) or, once a roster is loaded, those of them on the roster.';
+COMMENT ON COLUMN reporting.loop_sides.agent_count IS 'How many agents share this side''s GCI, volume and unit equally in reporting.agent_credits: the side''s agents with an e-mail (LISTING_AGENTs on the sell side; BUYING_AGENTs, or TENANT_AGENTs on a lease, on the buy side) or, once a roster is loaded, those of them on the roster; an e-mail listed twice on the side counts once.';
 
 COMMENT ON COLUMN reporting.loop_sides.is_dual_agency IS 'True when the loop counts both sides: it has a LISTING_AGENT and a BUYING_AGENT (or, on a lease, TENANT_AGENT), the commission split of both sides is filled and, once a roster is loaded, both sides have an agent on it. With a roster, a side only an agent of another brokerage works does not count, whichever side the transaction type represents.';
 
@@ -167,14 +167,14 @@ CROSS JOIN LATERAL (
       p.agent_side = 'buy') AS buy_agents,
     COUNT(*) FILTER(WHERE
       p.agent_side = 'sell') AS sell_agents,
-    COUNT(*) FILTER(WHERE
-      p.agent_side = 'buy' AND NOT p.email IS NULL) AS buy_credited,
-    COUNT(*) FILTER(WHERE
-      p.agent_side = 'sell' AND NOT p.email IS NULL) AS sell_credited,
-    COUNT(*) FILTER(WHERE
-      p.agent_side = 'buy' AND NOT r.email IS NULL) AS buy_roster,
-    COUNT(*) FILTER(WHERE
-      p.agent_side = 'sell' AND NOT r.email IS NULL) AS sell_roster,
+    COUNT(DISTINCT p.email) FILTER(WHERE
+      p.agent_side = 'buy') AS buy_credited,
+    COUNT(DISTINCT p.email) FILTER(WHERE
+      p.agent_side = 'sell') AS sell_credited,
+    COUNT(DISTINCT r.email) FILTER(WHERE
+      p.agent_side = 'buy') AS buy_roster,
+    COUNT(DISTINCT r.email) FILTER(WHERE
+      p.agent_side = 'sell') AS sell_roster,
     STRING_AGG(COALESCE(p.full_name, '(no name)'), ', '
     ORDER BY
       p.participant_order) FILTER(WHERE

@@ -234,7 +234,7 @@ COMMENT ON COLUMN reporting.loop_sides.status IS 'The loop''s Dotloop status.';
 
 COMMENT ON COLUMN reporting.loop_sides.side IS 'The represented side, ''buy'' or ''sell''.';
 
-COMMENT ON COLUMN reporting.loop_sides.agent_count IS 'How many agents share this side''s GCI, volume and unit equally in reporting.agent_credits: the side''s agents with an e-mail (LISTING_AGENTs on the sell side; BUYING_AGENTs, or TENANT_AGENTs on a lease, on the buy side) or, once a roster is loaded, those of them on the roster.';
+COMMENT ON COLUMN reporting.loop_sides.agent_count IS 'How many agents share this side''s GCI, volume and unit equally in reporting.agent_credits: the side''s agents with an e-mail (LISTING_AGENTs on the sell side; BUYING_AGENTs, or TENANT_AGENTs on a lease, on the buy side) or, once a roster is loaded, those of them on the roster; an e-mail listed twice on the side counts once.';
 
 COMMENT ON COLUMN reporting.loop_sides.is_dual_agency IS 'True when the loop counts both sides: it has a LISTING_AGENT and a BUYING_AGENT (or, on a lease, TENANT_AGENT), the commission split of both sides is filled and, once a roster is loaded, both sides have an agent on it. With a roster, a side only an agent of another brokerage works does not count, whichever side the transaction type represents.';
 
@@ -324,7 +324,7 @@ CREATE TABLE reporting.agent_credits (
   plan_cap DECIMAL(38, 9)
 );
 
-COMMENT ON TABLE reporting.agent_credits IS 'One row per loop, represented side and agent working it: a LISTING_AGENT on the sell side; a BUYING_AGENT, or TENANT_AGENT on a lease, on the buy side. The agents of a side share its GCI, volume and unit equally. Agents are identified by e-mail (lower-cased); agents without one get no credit and, once a roster is loaded (reporting_config.agent), only roster agents get credits. With a commission plan, each closed credit shows the company dollar (capped per cap year), the per-deal fees and the agent''s net. Sum the credits over rows with is_closed for an agent''s or a team''s production; company and office totals come from reporting.loop_sides, which also counts sides without an agent.';
+COMMENT ON TABLE reporting.agent_credits IS 'One row per loop, represented side and agent working it: a LISTING_AGENT on the sell side; a BUYING_AGENT, or TENANT_AGENT on a lease, on the buy side. The agents of a side share its GCI, volume and unit equally. Agents are identified by e-mail (lower-cased); agents without one get no credit and, once a roster is loaded (reporting_config.agent), only roster agents get credits; an agent listed twice on a side (the e-mail in another case) gets one credit, from the first listing. With a commission plan, each closed credit shows the company dollar (capped per cap year), the per-deal fees and the agent''s net. Sum the credits over rows with is_closed for an agent''s or a team''s production; company and office totals come from reporting.loop_sides, which also counts sides without an agent.';
 
 COMMENT ON COLUMN reporting.agent_credits.loop_id IS 'The loop (reporting.loops.loop_id).';
 
