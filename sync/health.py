@@ -18,7 +18,12 @@ def check_health(settings: Settings, *, timeout_seconds: int = 5) -> list[str]:
     """Problems found reaching Postgres and Redis; empty when healthy."""
     problems: list[str] = []
     if settings.database_url is None:
-        problems.append("DATABASE_URL is not set")
+        # A probe checks a deployment's shared Postgres: the embedded one that
+        # other commands start without DATABASE_URL lives only as long as they.
+        problems.append(
+            "DATABASE_URL is not set (commands without it run an embedded "
+            "Postgres of their own, which nothing else can check)"
+        )
     else:
         try:
             with psycopg.connect(
