@@ -9,7 +9,6 @@ import pytest
 from connector.secrets import Secret
 from sync.health import check_health, print_health
 from sync.settings import Settings
-from tests.conftest import TEST_REDIS_URL
 
 
 def closed_port() -> int:
@@ -21,11 +20,9 @@ def closed_port() -> int:
 
 
 def test_healthy_when_postgres_and_redis_answer(
-    database_url: str, capsys: pytest.CaptureFixture[str]
+    database_url: str, redis_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    settings = Settings(
-        database_url=Secret(database_url), redis_url=Secret(TEST_REDIS_URL)
-    )
+    settings = Settings(database_url=Secret(database_url), redis_url=Secret(redis_url))
 
     assert print_health(settings) == 0
     assert capsys.readouterr().out == "healthy\n"
