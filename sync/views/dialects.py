@@ -2,8 +2,10 @@
 
 What translates is written: the fast tables (columns, types and comments)
 and every view over them whose SQL uses nothing Postgres-only (views of the
-raw replica stay behind with it). The parse functions (reporting_lib.*)
-and jsonb functions have no counterpart that sqlglot writes, so the views
+raw replica stay behind with it). Year to date runs to the current date
+there: period_anchor() reads a Postgres setting. The parse functions
+(reporting_lib.*) and jsonb functions have no counterpart that sqlglot
+writes, so the views
 calling them are left out and the script's header says which and why,
 rather than holding SQL that would fail or mean something else there. The
 usual move: copy the fast tables' rows out of Postgres.
@@ -75,6 +77,8 @@ def _header(settings: Settings, dialect: str, rendered: list[_Rendered]) -> str:
         f"from the Postgres tables of the same names in {settings.reporting_schema}.",
         f"-- Left out: the parsing views ({lib_schema(settings)}.*), which call "
         "Postgres parse functions and jsonb operators on the stored payloads.",
+        "-- Year to date runs to the current date: period_anchor() and its "
+        "setting are Postgres's.",
     ]
     if dialect in _NO_COMMENTS:
         lines.append(f"-- Left out: comments ({dialect} has no COMMENT ON).")
@@ -92,7 +96,7 @@ def _render(view: ViewSql, dialect: str, raw_schema: str) -> _Rendered:
             view.name,
             left_out="reads the brokerage configuration, which stays in Postgres",
         )
-    create = sqlglot.parse_one(view.create, dialect=DIALECT)
+    create = _anchored_today(sqlglot.parse_one(view.create, dialect=DIALECT))
     if not view.is_table and any(
         table.db == raw_schema for table in create.find_all(exp.Table)
     ):
@@ -159,6 +163,26 @@ def _untranslated_calls(expression: exp.Expression) -> set[str]:
         if isinstance(node.expression, exp.Anonymous):
             found.add(f"{node.this.name}.{node.expression.name}")
     return found
+
+
+def _anchored_today(expression: exp.Expression) -> exp.Expression:
+    """period_anchor() as the current date: the setting it reads is Postgres's.
+
+    In Postgres the anchor is `dotloop_reporter.anchor_date` when a session
+    sets it, else today; a warehouse has no such setting, so today it is.
+    """
+
+    def today(node: exp.Expression) -> exp.Expression:
+        if (
+            isinstance(node, exp.Dot)
+            and isinstance(node.expression, exp.Anonymous)
+            and node.expression.name.lower() == "period_anchor"
+            and not node.expression.expressions
+        ):
+            return exp.CurrentDate()
+        return node
+
+    return expression.transform(today)
 
 
 def _with_scaled_numeric(statement: exp.Expression) -> exp.Expression:

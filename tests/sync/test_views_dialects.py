@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import sqlglot
+from sqlglot import exp
 
 from sync.errors import ConfigurationError
 from sync.settings import Settings
@@ -62,6 +63,8 @@ def test_dialect_sql_parses_back_in_its_dialect(dialect: str) -> None:
         ("TABLE", "team_monthly_production"),
         ("TABLE", "agent_ytd_production"),
         ("TABLE", "pipeline"),
+        ("VIEW", "production_pieces"),
+        ("VIEW", "production_summary"),
     }
 
 
@@ -70,14 +73,7 @@ def test_left_out_views_are_named_in_the_header(dialect: str) -> None:
     script = render_views_sql(Settings(), dialect)
 
     header = [line for line in script.splitlines() if line.startswith("-- ")]
-    assert (
-        "-- Left out: production_pieces: calls reporting_lib.period_anchor "
-        "(Postgres only)." in header
-    )
-    assert (
-        "-- Left out: production_summary: reads production_pieces, left out too."
-        in header
-    )
+    assert not [line for line in header if line.startswith("-- Left out: production")]
     assert (
         "-- Left out: agents: reads the brokerage configuration, which stays "
         "in Postgres." in header
@@ -90,6 +86,19 @@ def test_left_out_views_are_named_in_the_header(dialect: str) -> None:
         )
     assert "jsonb" not in script.split("\n\n", 1)[1]
     assert "reporting_lib." not in script.split("\n\n", 1)[1]
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_year_to_date_runs_to_the_current_date_elsewhere(dialect: str) -> None:
+    script = render_views_sql(Settings(), dialect)
+    summary = next(
+        s for s in script.split(";\n\n") if "VIEW reporting.production_pieces" in s
+    )
+    written = sqlglot.parse_one(summary, dialect=dialect)
+
+    # The column keeps its name; only the Postgres function call goes.
+    assert "period_anchor(" not in summary.replace(" ", "").lower()
+    assert list(written.find_all(exp.CurrentDate))
 
 
 @pytest.mark.parametrize(

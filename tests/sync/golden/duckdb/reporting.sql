@@ -1,11 +1,10 @@
 -- The reporting schema of dotloop-reporter for duckdb, generated from datasets/*.yaml by sqlglot.
 -- Fast tables are written with their columns and comments; fill them from the Postgres tables of the same names in reporting.
 -- Left out: the parsing views (reporting_lib.*), which call Postgres parse functions and jsonb operators on the stored payloads.
+-- Year to date runs to the current date: period_anchor() and its setting are Postgres's.
 -- Left out: sync_freshness: reads the dotloop_raw schema, which stays in Postgres.
 -- Left out: sync_runs: reads the dotloop_raw schema, which stays in Postgres.
 -- Left out: agents: reads the brokerage configuration, which stays in Postgres.
--- Left out: production_pieces: calls reporting_lib.period_anchor (Postgres only).
--- Left out: production_summary: reads production_pieces, left out too.
 
 CREATE TABLE reporting.loops (
   loop_id BIGINT,
@@ -722,3 +721,536 @@ COMMENT ON COLUMN reporting.agent_ytd_production.company_dollar IS 'Company doll
 COMMENT ON COLUMN reporting.agent_ytd_production.deal_fees IS 'Per-deal fees of the credits; NULL without a plan.';
 
 COMMENT ON COLUMN reporting.agent_ytd_production.agent_net IS 'The agent''s net of the credits; NULL without a plan.';
+
+CREATE OR REPLACE VIEW reporting.production_pieces AS
+SELECT
+  CAST('company' AS TEXT) AS grain,
+  CAST('' AS TEXT) AS key,
+  CAST(CASE WHEN d.closing_date >= p.ytd_start THEN 'ytd' ELSE 'prior' END AS TEXT) AS period,
+  CAST(p.period_anchor AS DATE) AS period_anchor,
+  CAST(p.ytd_start AS DATE) AS ytd_start,
+  CAST(p.prior_ytd_start AS DATE) AS prior_ytd_start,
+  CAST(p.prior_ytd_end AS DATE) AS prior_ytd_end,
+  CAST(d.units AS DECIMAL(38, 9)) AS units,
+  CAST(CASE d.side WHEN 'sell' THEN d.units ELSE 0 END AS DECIMAL(38, 9)) AS list_units,
+  CAST(CASE d.side WHEN 'buy' THEN d.units ELSE 0 END AS DECIMAL(38, 9)) AS buy_units,
+  CAST(d.gci AS DECIMAL(38, 9)) AS gci,
+  CAST(d.adjusted_gci AS DECIMAL(38, 9)) AS adjusted_gci,
+  CAST(d.volume AS DECIMAL(38, 9)) AS volume,
+  CAST(d.transactions AS BIGINT) AS transactions,
+  CAST(d.priced_volume AS DECIMAL(38, 9)) AS priced_volume,
+  CAST(d.priced_units AS DECIMAL(38, 9)) AS priced_units,
+  CAST(d.days_to_close_total AS DECIMAL(38, 9)) AS days_to_close_total,
+  CAST(d.days_to_close_loops AS DECIMAL(38, 9)) AS days_to_close_loops,
+  CAST(d.days_on_market_total AS DECIMAL(38, 9)) AS days_on_market_total,
+  CAST(d.days_on_market_loops AS DECIMAL(38, 9)) AS days_on_market_loops,
+  CAST(NULL AS DECIMAL(38, 9)) AS company_dollar,
+  CAST(NULL AS DECIMAL(38, 9)) AS deal_fees,
+  CAST(NULL AS DECIMAL(38, 9)) AS agent_net
+FROM reporting.daily_production AS d
+CROSS JOIN (
+  SELECT
+    a.anchor AS period_anchor,
+    CAST(DATE_TRUNC('YEAR', a.anchor) AS DATE) AS ytd_start,
+    CAST(DATE_TRUNC('MONTH', a.anchor) AS DATE) AS ytd_month,
+    CAST((
+      DATE_TRUNC('YEAR', a.anchor) - INTERVAL '1' YEAR
+    ) AS DATE) AS prior_ytd_start,
+    CAST((
+      a.anchor - INTERVAL '1' YEAR
+    ) AS DATE) AS prior_ytd_end,
+    CAST(DATE_TRUNC('MONTH', a.anchor - INTERVAL '1' YEAR) AS DATE) AS prior_month
+  FROM (
+    SELECT
+      CURRENT_DATE AS anchor
+  ) AS a
+  OFFSET 0
+) AS p
+WHERE
+  d.closing_date BETWEEN CAST((
+    DATE_TRUNC('YEAR', CURRENT_DATE) - INTERVAL '1' YEAR
+  ) AS DATE) AND CURRENT_DATE
+  AND (
+    d.closing_date >= p.ytd_start OR d.closing_date <= p.prior_ytd_end
+  )
+UNION ALL
+SELECT
+  CAST('office' AS TEXT) AS grain,
+  CAST(d.office AS TEXT) AS key,
+  CAST(CASE WHEN d.closing_date >= p.ytd_start THEN 'ytd' ELSE 'prior' END AS TEXT) AS period,
+  CAST(p.period_anchor AS DATE) AS period_anchor,
+  CAST(p.ytd_start AS DATE) AS ytd_start,
+  CAST(p.prior_ytd_start AS DATE) AS prior_ytd_start,
+  CAST(p.prior_ytd_end AS DATE) AS prior_ytd_end,
+  CAST(d.units AS DECIMAL(38, 9)) AS units,
+  CAST(CASE d.side WHEN 'sell' THEN d.units ELSE 0 END AS DECIMAL(38, 9)) AS list_units,
+  CAST(CASE d.side WHEN 'buy' THEN d.units ELSE 0 END AS DECIMAL(38, 9)) AS buy_units,
+  CAST(d.gci AS DECIMAL(38, 9)) AS gci,
+  CAST(d.adjusted_gci AS DECIMAL(38, 9)) AS adjusted_gci,
+  CAST(d.volume AS DECIMAL(38, 9)) AS volume,
+  CAST(d.transactions AS BIGINT) AS transactions,
+  CAST(d.priced_volume AS DECIMAL(38, 9)) AS priced_volume,
+  CAST(d.priced_units AS DECIMAL(38, 9)) AS priced_units,
+  CAST(d.days_to_close_total AS DECIMAL(38, 9)) AS days_to_close_total,
+  CAST(d.days_to_close_loops AS DECIMAL(38, 9)) AS days_to_close_loops,
+  CAST(d.days_on_market_total AS DECIMAL(38, 9)) AS days_on_market_total,
+  CAST(d.days_on_market_loops AS DECIMAL(38, 9)) AS days_on_market_loops,
+  CAST(NULL AS DECIMAL(38, 9)) AS company_dollar,
+  CAST(NULL AS DECIMAL(38, 9)) AS deal_fees,
+  CAST(NULL AS DECIMAL(38, 9)) AS agent_net
+FROM reporting.daily_production AS d
+CROSS JOIN (
+  SELECT
+    a.anchor AS period_anchor,
+    CAST(DATE_TRUNC('YEAR', a.anchor) AS DATE) AS ytd_start,
+    CAST(DATE_TRUNC('MONTH', a.anchor) AS DATE) AS ytd_month,
+    CAST((
+      DATE_TRUNC('YEAR', a.anchor) - INTERVAL '1' YEAR
+    ) AS DATE) AS prior_ytd_start,
+    CAST((
+      a.anchor - INTERVAL '1' YEAR
+    ) AS DATE) AS prior_ytd_end,
+    CAST(DATE_TRUNC('MONTH', a.anchor - INTERVAL '1' YEAR) AS DATE) AS prior_month
+  FROM (
+    SELECT
+      CURRENT_DATE AS anchor
+  ) AS a
+  OFFSET 0
+) AS p
+WHERE
+  NOT d.office IS NULL
+  AND d.closing_date BETWEEN CAST((
+    DATE_TRUNC('YEAR', CURRENT_DATE) - INTERVAL '1' YEAR
+  ) AS DATE) AND CURRENT_DATE
+  AND (
+    d.closing_date >= p.ytd_start OR d.closing_date <= p.prior_ytd_end
+  )
+UNION ALL
+SELECT
+  CAST('team' AS TEXT) AS grain,
+  CAST(m.team AS TEXT) AS key,
+  CAST(CASE WHEN m.closing_month >= p.ytd_start THEN 'ytd' ELSE 'prior' END AS TEXT) AS period,
+  CAST(MIN(p.period_anchor) AS DATE) AS period_anchor,
+  CAST(MIN(p.ytd_start) AS DATE) AS ytd_start,
+  CAST(MIN(p.prior_ytd_start) AS DATE) AS prior_ytd_start,
+  CAST(MIN(p.prior_ytd_end) AS DATE) AS prior_ytd_end,
+  CAST(SUM(m.units) AS DECIMAL(38, 9)) AS units,
+  CAST(SUM(m.list_units) AS DECIMAL(38, 9)) AS list_units,
+  CAST(SUM(m.buy_units) AS DECIMAL(38, 9)) AS buy_units,
+  CAST(SUM(m.gci) AS DECIMAL(38, 9)) AS gci,
+  CAST(SUM(m.adjusted_gci) AS DECIMAL(38, 9)) AS adjusted_gci,
+  CAST(SUM(m.volume) AS DECIMAL(38, 9)) AS volume,
+  CAST(SUM(m.transactions) AS BIGINT) AS transactions,
+  CAST(SUM(m.priced_volume) AS DECIMAL(38, 9)) AS priced_volume,
+  CAST(SUM(m.priced_units) AS DECIMAL(38, 9)) AS priced_units,
+  CAST(SUM(m.days_to_close_total) AS DECIMAL(38, 9)) AS days_to_close_total,
+  CAST(SUM(m.days_to_close_loops) AS DECIMAL(38, 9)) AS days_to_close_loops,
+  CAST(SUM(m.days_on_market_total) AS DECIMAL(38, 9)) AS days_on_market_total,
+  CAST(SUM(m.days_on_market_loops) AS DECIMAL(38, 9)) AS days_on_market_loops,
+  CAST(SUM(m.company_dollar) AS DECIMAL(38, 9)) AS company_dollar,
+  CAST(SUM(m.deal_fees) AS DECIMAL(38, 9)) AS deal_fees,
+  CAST(SUM(m.agent_net) AS DECIMAL(38, 9)) AS agent_net
+FROM reporting.team_monthly_production AS m
+CROSS JOIN (
+  SELECT
+    a.anchor AS period_anchor,
+    CAST(DATE_TRUNC('YEAR', a.anchor) AS DATE) AS ytd_start,
+    CAST(DATE_TRUNC('MONTH', a.anchor) AS DATE) AS ytd_month,
+    CAST((
+      DATE_TRUNC('YEAR', a.anchor) - INTERVAL '1' YEAR
+    ) AS DATE) AS prior_ytd_start,
+    CAST((
+      a.anchor - INTERVAL '1' YEAR
+    ) AS DATE) AS prior_ytd_end,
+    CAST(DATE_TRUNC('MONTH', a.anchor - INTERVAL '1' YEAR) AS DATE) AS prior_month
+  FROM (
+    SELECT
+      CURRENT_DATE AS anchor
+  ) AS a
+  OFFSET 0
+) AS p
+WHERE
+  m.closing_month >= CAST((
+    DATE_TRUNC('YEAR', CURRENT_DATE) - INTERVAL '1' YEAR
+  ) AS DATE)
+  AND m.closing_month < CAST(DATE_TRUNC('MONTH', CURRENT_DATE) AS DATE)
+  AND (
+    m.closing_month >= p.ytd_start OR m.closing_month < p.prior_month
+  )
+GROUP BY
+  m.team,
+  CASE WHEN m.closing_month >= p.ytd_start THEN 'ytd' ELSE 'prior' END
+UNION ALL
+SELECT
+  CAST('team' AS TEXT) AS grain,
+  CAST(c.team AS TEXT) AS key,
+  CAST(CASE WHEN c.closing_date >= p.ytd_start THEN 'ytd' ELSE 'prior' END AS TEXT) AS period,
+  CAST(MIN(p.period_anchor) AS DATE) AS period_anchor,
+  CAST(MIN(p.ytd_start) AS DATE) AS ytd_start,
+  CAST(MIN(p.prior_ytd_start) AS DATE) AS prior_ytd_start,
+  CAST(MIN(p.prior_ytd_end) AS DATE) AS prior_ytd_end,
+  CAST(SUM(c.unit_credit) AS DECIMAL(38, 9)) AS units,
+  CAST(COALESCE(SUM(c.unit_credit) FILTER(WHERE
+    c.side = 'sell'), 0) AS DECIMAL(38, 9)) AS list_units,
+  CAST(COALESCE(SUM(c.unit_credit) FILTER(WHERE
+    c.side = 'buy'), 0) AS DECIMAL(38, 9)) AS buy_units,
+  CAST(SUM(c.gci_credit) AS DECIMAL(38, 9)) AS gci,
+  CAST(SUM(c.adjusted_gci_credit) AS DECIMAL(38, 9)) AS adjusted_gci,
+  CAST(SUM(c.volume_credit) AS DECIMAL(38, 9)) AS volume,
+  CAST(COUNT(DISTINCT c.loop_id) AS BIGINT) AS transactions,
+  CAST(SUM(c.volume_credit) FILTER(WHERE
+    c.unit_credit > 0) AS DECIMAL(38, 9)) AS priced_volume,
+  CAST(SUM(c.unit_credit) FILTER(WHERE
+    c.unit_credit > 0 AND NOT c.volume_credit IS NULL) AS DECIMAL(38, 9)) AS priced_units,
+  CAST(SUM(c.days_to_close) FILTER(WHERE
+    c.transactions = 1) AS DECIMAL(38, 9)) AS days_to_close_total,
+  CAST(COUNT(c.days_to_close) FILTER(WHERE
+    c.transactions = 1) AS DECIMAL(38, 9)) AS days_to_close_loops,
+  CAST(SUM(c.days_on_market) FILTER(WHERE
+    c.transactions = 1) AS DECIMAL(38, 9)) AS days_on_market_total,
+  CAST(COUNT(c.days_on_market) FILTER(WHERE
+    c.transactions = 1) AS DECIMAL(38, 9)) AS days_on_market_loops,
+  CAST(SUM(c.company_dollar) AS DECIMAL(38, 9)) AS company_dollar,
+  CAST(SUM(c.deal_fees) AS DECIMAL(38, 9)) AS deal_fees,
+  CAST(SUM(c.agent_net) AS DECIMAL(38, 9)) AS agent_net
+FROM reporting.agent_credits AS c
+CROSS JOIN (
+  SELECT
+    a.anchor AS period_anchor,
+    CAST(DATE_TRUNC('YEAR', a.anchor) AS DATE) AS ytd_start,
+    CAST(DATE_TRUNC('MONTH', a.anchor) AS DATE) AS ytd_month,
+    CAST((
+      DATE_TRUNC('YEAR', a.anchor) - INTERVAL '1' YEAR
+    ) AS DATE) AS prior_ytd_start,
+    CAST((
+      a.anchor - INTERVAL '1' YEAR
+    ) AS DATE) AS prior_ytd_end,
+    CAST(DATE_TRUNC('MONTH', a.anchor - INTERVAL '1' YEAR) AS DATE) AS prior_month
+  FROM (
+    SELECT
+      CURRENT_DATE AS anchor
+  ) AS a
+  OFFSET 0
+) AS p
+WHERE
+  c.is_closed
+  AND NOT c.team IS NULL
+  AND (
+    c.closing_date BETWEEN CAST(DATE_TRUNC('MONTH', CURRENT_DATE) AS DATE) AND CURRENT_DATE
+    OR c.closing_date BETWEEN CAST(DATE_TRUNC('MONTH', CURRENT_DATE - INTERVAL '1' YEAR) AS DATE) AND CAST((
+      CURRENT_DATE - INTERVAL '1' YEAR
+    ) AS DATE)
+  )
+GROUP BY
+  c.team,
+  CASE WHEN c.closing_date >= p.ytd_start THEN 'ytd' ELSE 'prior' END
+UNION ALL
+SELECT
+  CAST('agent' AS TEXT) AS grain,
+  CAST(y.agent_email AS TEXT) AS key,
+  CAST(CASE WHEN y.through_month >= p.ytd_start THEN 'ytd' ELSE 'prior' END AS TEXT) AS period,
+  CAST(p.period_anchor AS DATE) AS period_anchor,
+  CAST(p.ytd_start AS DATE) AS ytd_start,
+  CAST(p.prior_ytd_start AS DATE) AS prior_ytd_start,
+  CAST(p.prior_ytd_end AS DATE) AS prior_ytd_end,
+  CAST(y.units AS DECIMAL(38, 9)) AS units,
+  CAST(y.list_units AS DECIMAL(38, 9)) AS list_units,
+  CAST(y.buy_units AS DECIMAL(38, 9)) AS buy_units,
+  CAST(y.gci AS DECIMAL(38, 9)) AS gci,
+  CAST(y.adjusted_gci AS DECIMAL(38, 9)) AS adjusted_gci,
+  CAST(y.volume AS DECIMAL(38, 9)) AS volume,
+  CAST(y.transactions AS BIGINT) AS transactions,
+  CAST(y.priced_volume AS DECIMAL(38, 9)) AS priced_volume,
+  CAST(y.priced_units AS DECIMAL(38, 9)) AS priced_units,
+  CAST(y.days_to_close_total AS DECIMAL(38, 9)) AS days_to_close_total,
+  CAST(y.days_to_close_loops AS DECIMAL(38, 9)) AS days_to_close_loops,
+  CAST(y.days_on_market_total AS DECIMAL(38, 9)) AS days_on_market_total,
+  CAST(y.days_on_market_loops AS DECIMAL(38, 9)) AS days_on_market_loops,
+  CAST(y.company_dollar AS DECIMAL(38, 9)) AS company_dollar,
+  CAST(y.deal_fees AS DECIMAL(38, 9)) AS deal_fees,
+  CAST(y.agent_net AS DECIMAL(38, 9)) AS agent_net
+FROM reporting.agent_ytd_production AS y
+CROSS JOIN (
+  SELECT
+    a.anchor AS period_anchor,
+    CAST(DATE_TRUNC('YEAR', a.anchor) AS DATE) AS ytd_start,
+    CAST(DATE_TRUNC('MONTH', a.anchor) AS DATE) AS ytd_month,
+    CAST((
+      DATE_TRUNC('YEAR', a.anchor) - INTERVAL '1' YEAR
+    ) AS DATE) AS prior_ytd_start,
+    CAST((
+      a.anchor - INTERVAL '1' YEAR
+    ) AS DATE) AS prior_ytd_end,
+    CAST(DATE_TRUNC('MONTH', a.anchor - INTERVAL '1' YEAR) AS DATE) AS prior_month
+  FROM (
+    SELECT
+      CURRENT_DATE AS anchor
+  ) AS a
+  OFFSET 0
+) AS p
+WHERE
+  y.through_month IN (
+    CAST((
+      DATE_TRUNC('MONTH', CURRENT_DATE) - INTERVAL '1' MONTH
+    ) AS DATE),
+    CAST((
+      DATE_TRUNC('MONTH', CURRENT_DATE - INTERVAL '1' YEAR) - INTERVAL '1' MONTH
+    ) AS DATE)
+  )
+  AND y.through_month >= CAST((
+    DATE_TRUNC('YEAR', CURRENT_DATE) - INTERVAL '1' YEAR
+  ) AS DATE)
+  AND (
+    y.through_month >= p.ytd_start OR y.through_month < p.prior_month
+  )
+UNION ALL
+SELECT
+  CAST('agent' AS TEXT) AS grain,
+  CAST(c.agent_email AS TEXT) AS key,
+  CAST(CASE WHEN c.closing_date >= p.ytd_start THEN 'ytd' ELSE 'prior' END AS TEXT) AS period,
+  CAST(MIN(p.period_anchor) AS DATE) AS period_anchor,
+  CAST(MIN(p.ytd_start) AS DATE) AS ytd_start,
+  CAST(MIN(p.prior_ytd_start) AS DATE) AS prior_ytd_start,
+  CAST(MIN(p.prior_ytd_end) AS DATE) AS prior_ytd_end,
+  CAST(SUM(c.unit_credit) AS DECIMAL(38, 9)) AS units,
+  CAST(COALESCE(SUM(c.unit_credit) FILTER(WHERE
+    c.side = 'sell'), 0) AS DECIMAL(38, 9)) AS list_units,
+  CAST(COALESCE(SUM(c.unit_credit) FILTER(WHERE
+    c.side = 'buy'), 0) AS DECIMAL(38, 9)) AS buy_units,
+  CAST(SUM(c.gci_credit) AS DECIMAL(38, 9)) AS gci,
+  CAST(SUM(c.adjusted_gci_credit) AS DECIMAL(38, 9)) AS adjusted_gci,
+  CAST(SUM(c.volume_credit) AS DECIMAL(38, 9)) AS volume,
+  CAST(SUM(c.transactions) AS BIGINT) AS transactions,
+  CAST(SUM(c.volume_credit) FILTER(WHERE
+    c.unit_credit > 0) AS DECIMAL(38, 9)) AS priced_volume,
+  CAST(SUM(c.unit_credit) FILTER(WHERE
+    c.unit_credit > 0 AND NOT c.volume_credit IS NULL) AS DECIMAL(38, 9)) AS priced_units,
+  CAST(SUM(c.days_to_close) FILTER(WHERE
+    c.transactions = 1) AS DECIMAL(38, 9)) AS days_to_close_total,
+  CAST(COUNT(c.days_to_close) FILTER(WHERE
+    c.transactions = 1) AS DECIMAL(38, 9)) AS days_to_close_loops,
+  CAST(SUM(c.days_on_market) FILTER(WHERE
+    c.transactions = 1) AS DECIMAL(38, 9)) AS days_on_market_total,
+  CAST(COUNT(c.days_on_market) FILTER(WHERE
+    c.transactions = 1) AS DECIMAL(38, 9)) AS days_on_market_loops,
+  CAST(SUM(c.company_dollar) AS DECIMAL(38, 9)) AS company_dollar,
+  CAST(SUM(c.deal_fees) AS DECIMAL(38, 9)) AS deal_fees,
+  CAST(SUM(c.agent_net) AS DECIMAL(38, 9)) AS agent_net
+FROM reporting.agent_credits AS c
+CROSS JOIN (
+  SELECT
+    a.anchor AS period_anchor,
+    CAST(DATE_TRUNC('YEAR', a.anchor) AS DATE) AS ytd_start,
+    CAST(DATE_TRUNC('MONTH', a.anchor) AS DATE) AS ytd_month,
+    CAST((
+      DATE_TRUNC('YEAR', a.anchor) - INTERVAL '1' YEAR
+    ) AS DATE) AS prior_ytd_start,
+    CAST((
+      a.anchor - INTERVAL '1' YEAR
+    ) AS DATE) AS prior_ytd_end,
+    CAST(DATE_TRUNC('MONTH', a.anchor - INTERVAL '1' YEAR) AS DATE) AS prior_month
+  FROM (
+    SELECT
+      CURRENT_DATE AS anchor
+  ) AS a
+  OFFSET 0
+) AS p
+WHERE
+  c.is_closed
+  AND (
+    c.closing_date BETWEEN CAST(DATE_TRUNC('MONTH', CURRENT_DATE) AS DATE) AND CURRENT_DATE
+    OR c.closing_date BETWEEN CAST(DATE_TRUNC('MONTH', CURRENT_DATE - INTERVAL '1' YEAR) AS DATE) AND CAST((
+      CURRENT_DATE - INTERVAL '1' YEAR
+    ) AS DATE)
+  )
+GROUP BY
+  c.agent_email,
+  CASE WHEN c.closing_date >= p.ytd_start THEN 'ytd' ELSE 'prior' END;
+
+COMMENT ON VIEW reporting.production_pieces IS 'The pieces reporting.production_summary adds up, each with its grain (''company'', ''office'', ''team'' or ''agent''), key and period (''ytd'': from January 1 of the anchor''s year to the anchor date; ''prior'': from January 1 of the year before to the same month and day a year earlier). Company and office pieces are days of reporting.daily_production; team pieces whole months of reporting.team_monthly_production, agent pieces the months up to each period''s last month added up (reporting.agent_ytd_production); and for the month of each period''s last day the credits themselves up to that day.';
+
+COMMENT ON COLUMN reporting.production_pieces.grain IS 'What the piece counts for: ''company'', ''office'', ''team'' or ''agent''.';
+
+COMMENT ON COLUMN reporting.production_pieces.key IS 'The office or team name, or the agent''s e-mail; '''' for the company.';
+
+COMMENT ON COLUMN reporting.production_pieces.period IS '''ytd'' (year to date) or ''prior'' (prior year to date).';
+
+COMMENT ON COLUMN reporting.production_pieces.period_anchor IS 'The day year to date runs to: dotloop_reporter.anchor_date when set in the session, else today.';
+
+COMMENT ON COLUMN reporting.production_pieces.ytd_start IS 'January 1 of the anchor''s year.';
+
+COMMENT ON COLUMN reporting.production_pieces.prior_ytd_start IS 'January 1 of the year before.';
+
+COMMENT ON COLUMN reporting.production_pieces.prior_ytd_end IS 'The anchor''s month and day a year earlier (February 28 for 29).';
+
+COMMENT ON COLUMN reporting.production_pieces.units IS 'Closed units (sides; for teams and agents, unit credits).';
+
+COMMENT ON COLUMN reporting.production_pieces.list_units IS 'Of those, on the sell (listing) side.';
+
+COMMENT ON COLUMN reporting.production_pieces.buy_units IS 'Of those, on the buy side.';
+
+COMMENT ON COLUMN reporting.production_pieces.gci IS 'Closed GCI (for teams and agents, GCI credits).';
+
+COMMENT ON COLUMN reporting.production_pieces.adjusted_gci IS 'Closed GCI after outbound referral fees.';
+
+COMMENT ON COLUMN reporting.production_pieces.volume IS 'Closed volume.';
+
+COMMENT ON COLUMN reporting.production_pieces.transactions IS 'Distinct closed loops, counted as production_summary says.';
+
+COMMENT ON COLUMN reporting.production_pieces.priced_volume IS 'Volume of sides with a price and a unit.';
+
+COMMENT ON COLUMN reporting.production_pieces.priced_units IS 'Units of sides with a price.';
+
+COMMENT ON COLUMN reporting.production_pieces.days_to_close_total IS 'Days from contract to closing added up over loops.';
+
+COMMENT ON COLUMN reporting.production_pieces.days_to_close_loops IS 'How many loops days_to_close_total adds up.';
+
+COMMENT ON COLUMN reporting.production_pieces.days_on_market_total IS 'Days from listing to contract added up over loops.';
+
+COMMENT ON COLUMN reporting.production_pieces.days_on_market_loops IS 'How many loops days_on_market_total adds up.';
+
+COMMENT ON COLUMN reporting.production_pieces.company_dollar IS 'Company dollar (team and agent pieces only).';
+
+COMMENT ON COLUMN reporting.production_pieces.deal_fees IS 'Per-deal fees (team and agent pieces only).';
+
+COMMENT ON COLUMN reporting.production_pieces.agent_net IS 'Agent net (team and agent pieces only).';
+
+CREATE OR REPLACE VIEW reporting.production_summary AS
+SELECT
+  CAST(f.grain AS TEXT) AS grain,
+  CAST(f.key AS TEXT) AS key,
+  CAST(MIN(f.period_anchor) AS DATE) AS period_anchor,
+  CAST(MIN(f.ytd_start) AS DATE) AS ytd_start,
+  CAST(MIN(f.prior_ytd_start) AS DATE) AS prior_ytd_start,
+  CAST(MIN(f.prior_ytd_end) AS DATE) AS prior_ytd_end,
+  CAST(COALESCE(SUM(f.gci) FILTER(WHERE
+    f.period = 'ytd'), 0) AS DECIMAL(38, 9)) AS ytd_gci,
+  CAST(COALESCE(SUM(f.gci) FILTER(WHERE
+    f.period = 'prior'), 0) AS DECIMAL(38, 9)) AS prior_ytd_gci,
+  CAST((
+    CAST(COALESCE(SUM(f.gci) FILTER(WHERE
+      f.period = 'ytd'), 0) AS DECIMAL(38, 9))
+  ) - (
+    CAST(COALESCE(SUM(f.gci) FILTER(WHERE
+      f.period = 'prior'), 0) AS DECIMAL(38, 9))
+  ) AS DECIMAL(38, 9)) AS yoy_gci_change,
+  CAST((
+    (
+      CAST(COALESCE(SUM(f.gci) FILTER(WHERE
+        f.period = 'ytd'), 0) AS DECIMAL(38, 9))
+    ) - (
+      CAST(COALESCE(SUM(f.gci) FILTER(WHERE
+        f.period = 'prior'), 0) AS DECIMAL(38, 9))
+    )
+  ) / NULLIF(
+    (
+      CAST(COALESCE(SUM(f.gci) FILTER(WHERE
+        f.period = 'prior'), 0) AS DECIMAL(38, 9))
+    ),
+    0
+  ) AS DECIMAL(38, 9)) AS yoy_gci_change_pct,
+  CAST(COALESCE(SUM(f.adjusted_gci) FILTER(WHERE
+    f.period = 'ytd'), 0) AS DECIMAL(38, 9)) AS ytd_adjusted_gci,
+  CAST(COALESCE(SUM(f.adjusted_gci) FILTER(WHERE
+    f.period = 'prior'), 0) AS DECIMAL(38, 9)) AS prior_ytd_adjusted_gci,
+  CAST(COALESCE(SUM(f.volume) FILTER(WHERE
+    f.period = 'ytd'), 0) AS DECIMAL(38, 9)) AS ytd_volume,
+  CAST(COALESCE(SUM(f.volume) FILTER(WHERE
+    f.period = 'prior'), 0) AS DECIMAL(38, 9)) AS prior_ytd_volume,
+  CAST(COALESCE(SUM(f.units) FILTER(WHERE
+    f.period = 'ytd'), 0) AS DECIMAL(38, 9)) AS ytd_units,
+  CAST(COALESCE(SUM(f.units) FILTER(WHERE
+    f.period = 'prior'), 0) AS DECIMAL(38, 9)) AS prior_ytd_units,
+  CAST(COALESCE(SUM(f.list_units) FILTER(WHERE
+    f.period = 'ytd'), 0) AS DECIMAL(38, 9)) AS ytd_list_sides,
+  CAST(COALESCE(SUM(f.buy_units) FILTER(WHERE
+    f.period = 'ytd'), 0) AS DECIMAL(38, 9)) AS ytd_buy_sides,
+  CAST(COALESCE(SUM(f.transactions) FILTER(WHERE
+    f.period = 'ytd'), 0) AS BIGINT) AS ytd_transactions,
+  CAST(COALESCE(SUM(f.transactions) FILTER(WHERE
+    f.period = 'prior'), 0) AS BIGINT) AS prior_ytd_transactions,
+  CAST(SUM(f.priced_volume) FILTER(WHERE
+    f.period = 'ytd') / NULLIF(SUM(f.priced_units) FILTER(WHERE
+    f.period = 'ytd'), 0) AS DECIMAL(38, 9)) AS ytd_average_price,
+  CAST((
+    CAST(COALESCE(SUM(f.gci) FILTER(WHERE
+      f.period = 'ytd'), 0) AS DECIMAL(38, 9))
+  ) / NULLIF(
+    (
+      CAST(COALESCE(SUM(f.units) FILTER(WHERE
+        f.period = 'ytd'), 0) AS DECIMAL(38, 9))
+    ),
+    0
+  ) AS DECIMAL(38, 9)) AS ytd_average_commission,
+  CAST(SUM(f.days_to_close_total) FILTER(WHERE
+    f.period = 'ytd') / NULLIF(SUM(f.days_to_close_loops) FILTER(WHERE
+    f.period = 'ytd'), 0) AS DECIMAL(38, 9)) AS ytd_average_days_to_close,
+  CAST(SUM(f.days_on_market_total) FILTER(WHERE
+    f.period = 'ytd') / NULLIF(SUM(f.days_on_market_loops) FILTER(WHERE
+    f.period = 'ytd'), 0) AS DECIMAL(38, 9)) AS ytd_average_days_on_market,
+  CAST(SUM(f.company_dollar) FILTER(WHERE
+    f.period = 'ytd') AS DECIMAL(38, 9)) AS ytd_company_dollar,
+  CAST(SUM(f.deal_fees) FILTER(WHERE
+    f.period = 'ytd') AS DECIMAL(38, 9)) AS ytd_deal_fees,
+  CAST(SUM(f.agent_net) FILTER(WHERE
+    f.period = 'ytd') AS DECIMAL(38, 9)) AS ytd_agent_net
+FROM reporting.production_pieces AS f
+GROUP BY
+  f.grain,
+  f.key;
+
+COMMENT ON VIEW reporting.production_summary IS 'Closed production year to date against the same days of the year before, one row per grain (''company'', ''office'', ''team'' or ''agent'') and key (the office or team name, the agent''s e-mail; '''' for the company). Year to date runs from January 1 of the anchor''s year to the anchor date (period_anchor: SET dotloop_reporter.anchor_date, else today); prior year to date from January 1 of the year before to the same month and day a year earlier (February 29 -> 28). Company and office rows add up reporting.loop_sides (the side''s office), team and agent rows reporting.agent_credits (the agent''s office and team). Offices and teams without a name, and keys with nothing closed in either period, have no row.';
+
+COMMENT ON COLUMN reporting.production_summary.grain IS 'What a row adds up: ''company'', ''office'', ''team'' or ''agent''.';
+
+COMMENT ON COLUMN reporting.production_summary.key IS 'The office or team name, or the agent''s e-mail; '''' for the company.';
+
+COMMENT ON COLUMN reporting.production_summary.period_anchor IS 'The day year to date runs to: dotloop_reporter.anchor_date when set in the session, else today.';
+
+COMMENT ON COLUMN reporting.production_summary.ytd_start IS 'January 1 of the anchor''s year, the first day of year to date.';
+
+COMMENT ON COLUMN reporting.production_summary.prior_ytd_start IS 'January 1 of the year before, the first day of prior year to date.';
+
+COMMENT ON COLUMN reporting.production_summary.prior_ytd_end IS 'The anchor''s month and day a year earlier (February 28 for February 29): the last day of prior year to date.';
+
+COMMENT ON COLUMN reporting.production_summary.ytd_gci IS 'GCI of the sides (or credits) closed year to date.';
+
+COMMENT ON COLUMN reporting.production_summary.prior_ytd_gci IS 'GCI closed prior year to date.';
+
+COMMENT ON COLUMN reporting.production_summary.yoy_gci_change IS 'ytd_gci - prior_ytd_gci.';
+
+COMMENT ON COLUMN reporting.production_summary.yoy_gci_change_pct IS 'yoy_gci_change / prior_ytd_gci as a fraction (0.25 = +25%); NULL when prior_ytd_gci is 0.';
+
+COMMENT ON COLUMN reporting.production_summary.ytd_adjusted_gci IS 'GCI after outbound referral fees, closed year to date.';
+
+COMMENT ON COLUMN reporting.production_summary.prior_ytd_adjusted_gci IS 'GCI after outbound referral fees, closed prior year to date.';
+
+COMMENT ON COLUMN reporting.production_summary.ytd_volume IS 'Closed volume year to date.';
+
+COMMENT ON COLUMN reporting.production_summary.prior_ytd_volume IS 'Closed volume prior year to date.';
+
+COMMENT ON COLUMN reporting.production_summary.ytd_units IS 'Closed units (sides; an agent''s unit credits) year to date.';
+
+COMMENT ON COLUMN reporting.production_summary.prior_ytd_units IS 'Closed units prior year to date.';
+
+COMMENT ON COLUMN reporting.production_summary.ytd_list_sides IS 'Closed units on the sell (listing) side year to date.';
+
+COMMENT ON COLUMN reporting.production_summary.ytd_buy_sides IS 'Closed units on the buy side year to date.';
+
+COMMENT ON COLUMN reporting.production_summary.ytd_transactions IS 'Distinct loops closed year to date with a represented side (company, office) or a credit of the agent or of one of the team''s agents.';
+
+COMMENT ON COLUMN reporting.production_summary.prior_ytd_transactions IS 'Distinct loops closed prior year to date, counted the same way.';
+
+COMMENT ON COLUMN reporting.production_summary.ytd_average_price IS 'Average price per side year to date: volume / units over the closed sides (credits) with a volume and a unit (referrals left out).';
+
+COMMENT ON COLUMN reporting.production_summary.ytd_average_commission IS 'Average commission per side year to date, ytd_gci / ytd_units.';
+
+COMMENT ON COLUMN reporting.production_summary.ytd_average_days_to_close IS 'Average days from contract to closing over the distinct loops closed year to date (for a team, over its agents'' transactions: a loop two of them worked counts twice).';
+
+COMMENT ON COLUMN reporting.production_summary.ytd_average_days_on_market IS 'Average days from listing to contract over the same loops as ytd_average_days_to_close.';
+
+COMMENT ON COLUMN reporting.production_summary.ytd_company_dollar IS 'Company dollar of the credits closed year to date (team and agent rows; NULL on company and office rows and for agents without a plan).';
+
+COMMENT ON COLUMN reporting.production_summary.ytd_deal_fees IS 'Per-deal fees of the credits closed year to date (as ytd_company_dollar).';
+
+COMMENT ON COLUMN reporting.production_summary.ytd_agent_net IS 'Agent net of the credits closed year to date (as ytd_company_dollar).';
