@@ -175,13 +175,20 @@ def reporting_loops(settings: Settings, loop_id: int) -> list[tuple[Any, ...]]:
     )
 
 
-def test_a_queued_loop_sync_shows_the_loop_in_the_fast_tables(
-    settings: Settings, brokerage: SimulatedData
-) -> None:
-    app = create_app(settings)
-    profile_id, loop_id = a_loop(brokerage)
+@pytest.fixture
+def reporting(settings: Settings) -> Settings:
+    """The settings, with the reporting tables applied (and empty)."""
     with db.connect(settings) as conn:
         apply_views(conn, settings)
+    return settings
+
+
+def test_a_queued_loop_sync_shows_the_loop_in_the_fast_tables(
+    reporting: Settings, brokerage: SimulatedData
+) -> None:
+    settings = reporting
+    app = create_app(settings)
+    profile_id, loop_id = a_loop(brokerage)
     before = reporting_loops(settings, loop_id)
 
     app.sync_loop(profile_id, loop_id)
@@ -192,12 +199,11 @@ def test_a_queued_loop_sync_shows_the_loop_in_the_fast_tables(
 
 
 def test_a_loop_sync_puts_its_refresh_off_while_another_refresh_runs(
-    settings: Settings, brokerage: SimulatedData
+    reporting: Settings, brokerage: SimulatedData
 ) -> None:
+    settings = reporting
     app = create_app(settings)
     profile_id, loop_id = a_loop(brokerage)
-    with db.connect(settings) as conn:
-        apply_views(conn, settings)
 
     # A nightly refresh still at work: it holds the refresh lock.
     with db.connect(settings) as other, other.transaction():
