@@ -163,17 +163,7 @@ def source_keys(conn: Connection, table: ViewSql, changed: list[int]) -> list[ob
     """Values of the rebuild_from column for the changed loops, as they are now."""
     assert table.materialize is not None and table.materialize.rebuild_from
     source, column = table.materialize.rebuild_from
-    rows = conn.execute(
-        sql.SQL(
-            "SELECT DISTINCT {column} FROM {source} "
-            "WHERE loop_id = ANY(%s::bigint[]) AND {column} IS NOT NULL"
-        ).format(
-            column=sql.Identifier(column),
-            source=sql.Identifier(table.schema, source),
-        ),
-        (changed,),
-    ).fetchall()
-    return [value for (value,) in rows]
+    return _loop_values(conn, sql.Identifier(table.schema, source), column, changed)
 
 
 def rebuild_keys(
@@ -207,14 +197,19 @@ def rebuild_keys(
 
 def settle_keys(conn: Connection, table: ViewSql, changed: list[int]) -> list[object]:
     """The settle_key values of the changed loops' rows in the table now."""
+    target = sql.Identifier(table.schema, table.name)
+    return _loop_values(conn, target, table.settle_key, changed)
+
+
+def _loop_values(
+    conn: Connection, relation: sql.Identifier, column: str, changed: list[int]
+) -> list[object]:
+    """The distinct values of one column on the changed loops' rows, NULL left out."""
     rows = conn.execute(
         sql.SQL(
-            "SELECT DISTINCT {key} FROM {target} "
-            "WHERE loop_id = ANY(%s::bigint[]) AND {key} IS NOT NULL"
-        ).format(
-            key=sql.Identifier(table.settle_key),
-            target=sql.Identifier(table.schema, table.name),
-        ),
+            "SELECT DISTINCT {column} FROM {relation} "
+            "WHERE loop_id = ANY(%s::bigint[]) AND {column} IS NOT NULL"
+        ).format(column=sql.Identifier(column), relation=relation),
         (changed,),
     ).fetchall()
     return [value for (value,) in rows]

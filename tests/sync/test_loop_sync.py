@@ -143,6 +143,16 @@ def run_queued(app: TaskApp) -> list[str]:
     return names
 
 
+def run_due(app: TaskApp, delay_seconds: float) -> Any:
+    """Run the one task Huey has scheduled, as it would once the delay is past."""
+    when = datetime.now(UTC).replace(tzinfo=None) + timedelta(
+        seconds=delay_seconds + 60
+    )
+    (due,) = app.huey.read_schedule(when)
+    app.huey.execute(due, when)
+    return due
+
+
 def test_a_busy_loop_sync_is_queued_again_and_lands_after_the_run(
     settings: Settings, simulator: Simulator, brokerage: SimulatedData
 ) -> None:
@@ -155,11 +165,7 @@ def test_a_busy_loop_sync_is_queued_again_and_lands_after_the_run(
     (again,) = app.huey.scheduled()
     requests_before = loop_requests(simulator)
     stored_before = stored_updated(settings, loop_id)
-    later = datetime.now(UTC).replace(tzinfo=None) + timedelta(
-        seconds=BUSY_LOOP_DELAY_SECONDS + 60
-    )
-    (due,) = app.huey.read_schedule(later)
-    app.huey.execute(due, later)
+    run_due(app, BUSY_LOOP_DELAY_SECONDS)
 
     # The second is the sync put off: not due yet, so it goes to the schedule.
     assert names == ["sync_loop", "sync_loop"]
@@ -211,11 +217,7 @@ def test_a_loop_sync_puts_its_refresh_off_while_another_refresh_runs(
         app.sync_loop(profile_id, loop_id)
         names = run_queued(app)
         while_held = reporting_loops(settings, loop_id)
-    when = datetime.now(UTC).replace(tzinfo=None) + timedelta(
-        seconds=BUSY_REFRESH_DELAY_SECONDS + 60
-    )
-    (later,) = app.huey.read_schedule(when)
-    app.huey.execute(later, when)
+    later = run_due(app, BUSY_REFRESH_DELAY_SECONDS)
 
     # The refresh put off goes to Huey's schedule: not due yet.
     assert (names, while_held) == (["sync_loop", "refresh_reporting"], [])
